@@ -1,0 +1,617 @@
+/**
+ * Nimbus S3 benchmark: `npm run bench` (or `node dist/bench/run.js` after a build).
+ *
+ * What it measures, and why. Nimbus claims to be a fast local stand-in for S3, so
+ * it is compared, in one run on the same machine, with the two usual local S3
+ * emulators (moto's server and s3rver) and with a "ceiling": a no-op Node HTTP
+ * server (bench/ceiling.ts) that shows how fast Node + loopback + this load
+ * generator can go at all. Each target runs in its own process, one at a time,
+ * on a free port with a fresh temp data dir, and is stopped before the next.
+ *
+ *   start-up     spawn to first good HTTP answer (Nimbus: GET /_nimbus/health = 200;
+ *                moto: GET /moto-api/; s3rver, ceiling: GET /) - what a test suite waits
+ *   idle RSS     VmRSS of the process tree from /proc after start-up + 1 s pause
+ *   PUT/GET/HEAD/DELETE 4 KiB objects, 16 concurrent keep-alive clients, fixed
+ *                duration per phase: ops/s and p50/p99 latency (typical unit-test
+ *                traffic: many small objects). Keys are random across the key space.
+ *   LIST         ListObjectsV2 pages of 1000 keys over a bucket holding exactly 2000
+ *                keys (both pages walked via continuation-token): pages/s, p50/p99.
+ *                Runs first, right after an untimed fill of 2000 objects that also
+ *                warms up the target, so every target lists the same bucket size.
+ *   big PUT/GET  one 256 MiB object on one connection, streamed (never buffered):
+ *                MiB/s - the streaming path, checksums and disk I/O.
+ *
+ * Every request is signed with SigV4 by bench/sigv4-client.ts (Nimbus verifies it;
+ * moto and s3rver do not). The load generator runs in this process and shares the
+ * machine with the target, which the ceiling row makes visible.
+ *
+ * Env: BENCH_SECONDS (default 5) per timed phase, BENCH_TARGETS (default
+ * nimbus,moto,s3rver,ceiling), BENCH_CONCURRENCY (16), BENCH_BIG_MIB (256),
+ * BENCH_NO_WRITE=1 to skip writing docs/benchmarks.md.
+ * Exit status is non-zero only if Nimbus itself fails; a failing peer gives "n/a".
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { S3Client, type S3Response } from './sigv4-client.js';
+import { ALL_TARGETS, REPO_ROOT, startTarget, type RunningTarget, type TargetName } from './targets.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 256);
+const LIST_KEYS = 2000;
+const BUCKET = 'bench';
+const SMALL_BODY = randomBytes(4096);
+const ZERO_CHUNK = Buffer.alloc(1 << 20);
+const SMALL_TIMEOUT_MS = 30_000;
+const BIG_TIMEOUT_MS = 120_000;
+
+function parseTargets(): TargetName[] {
+  const raw = process.env.BENCH_TARGETS;
+  if (!raw) return [...ALL_TARGETS];
+  const out: TargetName[] = [];
+  for (const t of raw.split(',').map((s) => s.trim().toLowerCase())) {
+    if (!t) continue;
+    if (!(ALL_TARGETS as string[]).includes(t)) throw new Error(`unknown target "${t}" in BENCH_TARGETS`);
+    out.push(t as TargetName);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+type Cell = { value: number; note?: string } | { na: string };
+
+interface Metric {
+  id: string;
+  label: string;
+  /** true: bigger is better (ops/s); false: smaller is better (ms, MiB). */
+  higherBetter: boolean;
+  digits: number;
+}
+
+const PHASES = ['PUT', 'GET', 'HEAD', 'DELETE'] as const;
+const METRICS: Metric[] = [
+  { id: 'startup', label: 'start-up (ms)', higherBetter: false, digits: 0 },
+  { id: 'rss', label: 'idle RSS (MiB)', higherBetter: false, digits: 1 },
+  ...PHASES.flatMap((p): Metric[] => [
+    { id: `${p}.rate`, label: `${p} 4 KiB (ops/s)`, higherBetter: true, digits: 0 },
+    { id: `${p}.p50`, label: `${p} p50 (ms)`, higherBetter: false, digits: 2 },
+    { id: `${p}.p99`, label: `${p} p99 (ms)`, higherBetter: false, digits: 2 },
+  ]),
+  { id: 'LIST.rate', label: 'LIST 1000 keys (pages/s)', higherBetter: true, digits: 0 },
+  { id: 'LIST.p50', label: 'LIST p50 (ms)', higherBetter: false, digits: 2 },
+  { id: 'LIST.p99', label: 'LIST p99 (ms)', higherBetter: false, digits: 2 },
+  { id: 'BIGPUT', label: `PUT ${BIG_MIB} MiB (MiB/s)`, higherBetter: true, digits: 1 },
+  { id: 'BIGGET', label: `GET ${BIG_MIB} MiB (MiB/s)`, higherBetter: true, digits: 1 },
+];
+
+class TargetResults {
+  readonly cells = new Map<string, Cell>();
+  readonly notes: string[] = [];
+  failed = false;
+  constructor(readonly name: TargetName) {}
+  set(id: string, value: number): void {
+    this.cells.set(id, { value });
+  }
+  na(ids: string[], reason: string): void {
+    for (const id of ids) if (!this.cells.has(id)) this.cells.set(id, { na: reason });
+    this.failed = true;
+  }
+  note(s: string): void {
+    this.notes.push(s);
+    console.log(`    note: ${s}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Load generation
+
+interface LoadResult {
+  ok: number;
+  errors: number;
+  elapsedS: number;
+  p50: number;
+  p99: number;
+  firstError?: string;
+  exhausted: boolean;
+}
+
+/** Returned by an op when there is nothing left to do (e.g. no object left to delete). */
+const EXHAUSTED = Symbol('exhausted');
+type Op = (worker: number) => Promise<string | undefined | typeof EXHAUSTED>;
+
+/**
+ * Runs `op` in `concurrency` loops until `durationMs` has passed (or an op reports
+ * EXHAUSTED). Each op resolves undefined on success or an error description.
+ */
+async function runLoad(durationMs: number, concurrency: number, op: Op, alive: () => string | undefined): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let exhausted = false;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const worker = async (w: number) => {
+    while (!exhausted && performance.now() < deadline) {
+      const t = performance.now();
+      let err: string | undefined;
+      try {
+        const r = await op(w);
+        if (r === EXHAUSTED) {
+          exhausted = true;
+          return;
+        }
+        err = r;
+      } catch (e) {
+        err = (e as Error).message;
+      }
+      if (err === undefined) {
+        latencies.push(performance.now() - t);
+      } else {
+        errors++;
+        firstError ??= err;
+        // Give up early when nothing works (e.g. the server died) instead of spinning.
+        if (latencies.length === 0 && errors >= 200) return;
+        const dead = alive();
+        if (dead) {
+          firstError = `${firstError} (server ${dead})`;
+          return;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  const elapsedS = (performance.now() - start) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]! : NaN);
+  return { ok: latencies.length, errors, elapsedS, p50: pct(0.5), p99: pct(0.99), firstError, exhausted };
+}
+
+/** Runs ops over a fixed list of items with `concurrency` loops (untimed set-up work). */
+async function forEachConcurrent<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
+}
+
+function describe(r: S3Response): string {
+  const body = r.body.toString('utf8').replace(/\s+/g, ' ').slice(0, 600);
+  return `HTTP ${r.status}${body ? `: ${body}` : ''}`;
+}
+
+function expect(r: S3Response, ...statuses: number[]): string | undefined {
+  return statuses.includes(r.status) ? undefined : describe(r);
+}
+
+const newKey = () => `obj/${randomBytes(8).toString('hex')}`;
+
+function* zeroChunks(total: number): Generator<Buffer> {
+  let left = total;
+  while (left > 0) {
+    const n = Math.min(left, ZERO_CHUNK.length);
+    left -= n;
+    yield n === ZERO_CHUNK.length ? ZERO_CHUNK : ZERO_CHUNK.subarray(0, n);
+  }
+}
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(Number(d)))
+    .replace(/&amp;/g, '&');
+}
+
+function listQuery(token?: string): Record<string, string> {
+  const q: Record<string, string> = { 'list-type': '2', 'max-keys': '1000' };
+  if (token) q['continuation-token'] = token;
+  return q;
+}
+
+function nextToken(body: string): string | undefined {
+  if (!/<IsTruncated>\s*true\s*<\/IsTruncated>/.test(body)) return undefined;
+  const m = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(body);
+  return m ? unescapeXml(m[1]!) : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// One target
+
+async function benchTarget(name: TargetName): Promise<TargetResults> {
+  const res = new TargetResults(name);
+  const allIds = METRICS.map((m) => m.id);
+  console.log(`\n== ${name}`);
+
+  let t: RunningTarget;
+  try {
+    t = await startTarget(name);
+  } catch (e) {
+    const reason = `start failed: ${(e as Error).message}`;
+    console.log(`    ${reason}`);
+    res.na(allIds, reason);
+    return res;
+  }
+  res.set('startup', t.startupMs);
+  res.set('rss', t.idleRssBytes / 1048576);
+  console.log(`    port ${t.port}, pid ${t.pid}, start-up ${t.startupMs.toFixed(0)} ms, idle RSS ${(t.idleRssBytes / 1048576).toFixed(1)} MiB`);
+
+  const client = new S3Client('127.0.0.1', t.port, { maxSockets: CONCURRENCY });
+  const alive = () => t.exited();
+  const ms = SECONDS * 1000;
+  try {
+    const mk = await client.request({ method: 'PUT', path: `/${BUCKET}`, timeoutMs: SMALL_TIMEOUT_MS });
+    const mkErr = expect(mk, 200);
+    if (mkErr) {
+      res.na(allIds.slice(2), `CreateBucket failed: ${mkErr}`);
+      console.log(`    CreateBucket failed: ${mkErr}`);
+      return res;
+    }
+
+    const live: string[] = [];
+    const putOp: Op = async () => {
+      const key = newKey();
+      const r = await client.request({ method: 'PUT', path: `/${BUCKET}/${key}`, body: SMALL_BODY, timeoutMs: SMALL_TIMEOUT_MS });
+      const err = expect(r, 200);
+      if (!err) live.push(key);
+      return err;
+    };
+    const pick = () => live[Math.floor(Math.random() * live.length)]!;
+    const ops: Record<(typeof PHASES)[number], Op> = {
+      PUT: putOp,
+      GET: async () => {
+        const r = await client.request({ method: 'GET', path: `/${BUCKET}/${pick()}`, timeoutMs: SMALL_TIMEOUT_MS });
+        if (r.status === 200 && r.bytes !== SMALL_BODY.length) return `GET returned ${r.bytes} bytes, expected ${SMALL_BODY.length}`;
+        return expect(r, 200);
+      },
+      HEAD: async () => {
+        const r = await client.request({ method: 'HEAD', path: `/${BUCKET}/${pick()}`, timeoutMs: SMALL_TIMEOUT_MS });
+        return expect(r, 200);
+      },
+      DELETE: async () => {
+        const key = live.pop();
+        if (key === undefined) return EXHAUSTED;
+        const r = await client.request({ method: 'DELETE', path: `/${BUCKET}/${key}`, timeoutMs: SMALL_TIMEOUT_MS });
+        return expect(r, 204, 200);
+      },
+    };
+
+    // Untimed set-up and warm-up (JIT, connections): fill the new bucket with exactly
+    // LIST_KEYS objects, check that a full listing sees them, then time LIST pages.
+    // GET/HEAD/DELETE later also use these objects.
+    {
+      let setupErr: string | undefined;
+      const missing = Array.from({ length: LIST_KEYS }, newKey);
+      await forEachConcurrent(missing, CONCURRENCY, async (key) => {
+        if (setupErr) return;
+        try {
+          const r = await client.request({ method: 'PUT', path: `/${BUCKET}/${key}`, body: SMALL_BODY, timeoutMs: SMALL_TIMEOUT_MS });
+          const err = expect(r, 200);
+          if (err) setupErr ??= `PUT: ${err}`;
+          else live.push(key);
+        } catch (e) {
+          setupErr ??= `PUT: ${(e as Error).message}`;
+        }
+      });
+      let counted = 0;
+      let token: string | undefined;
+      for (let page = 0; page < 100 && !setupErr; page++) {
+        const r = await client.request({ method: 'GET', path: `/${BUCKET}`, query: listQuery(token), timeoutMs: SMALL_TIMEOUT_MS });
+        const err = expect(r, 200);
+        if (err) {
+          setupErr = `ListObjectsV2: ${err}`;
+          break;
+        }
+        const body = r.body.toString('utf8');
+        counted += body.split('<Key>').length - 1;
+        token = nextToken(body);
+        if (!token) break;
+      }
+      if (setupErr) {
+        res.na(['LIST.rate', 'LIST.p50', 'LIST.p99'], `LIST set-up failed: ${setupErr}`);
+        console.log(`    LIST   n/a - set-up failed: ${setupErr}`);
+      } else {
+        if (counted !== LIST_KEYS && name !== 'ceiling') res.note(`LIST: listing the bucket returned ${counted} keys, expected ${LIST_KEYS}`);
+        const tokens: Array<string | undefined> = new Array(CONCURRENCY).fill(undefined);
+        const r = await runLoad(ms, CONCURRENCY, async (w) => {
+          const resp = await client.request({ method: 'GET', path: `/${BUCKET}`, query: listQuery(tokens[w]), timeoutMs: SMALL_TIMEOUT_MS });
+          const err = expect(resp, 200);
+          tokens[w] = err ? undefined : nextToken(resp.body.toString('utf8'));
+          return err;
+        }, alive);
+        record(res, 'LIST', r);
+      }
+    }
+
+    for (const phase of PHASES) {
+      if (t.exited()) {
+        res.na(allIds.filter((id) => id.startsWith(phase)), `server ${t.exited()}`);
+        continue;
+      }
+      if (phase !== 'PUT' && live.length === 0) {
+        res.na([`${phase}.rate`, `${phase}.p50`, `${phase}.p99`], 'no objects from the PUT phase');
+        continue;
+      }
+      const r = await runLoad(ms, CONCURRENCY, ops[phase], alive);
+      record(res, phase, r);
+      if (phase === 'DELETE' && r.exhausted) res.note(`DELETE ran out of objects after ${r.elapsedS.toFixed(2)} s (rate is over that time)`);
+    }
+
+    await bigTransfers(t, res);
+    await signatureSanity(client, res);
+  } catch (e) {
+    res.na(allIds, `harness error: ${(e as Error).stack ?? String(e)}`);
+  } finally {
+    client.close();
+    if (t.exited()) res.note(`server ${t.exited()} before the end of the run; output: ${t.outputTail().trim().slice(-500)}`);
+    await t.stop();
+  }
+  return res;
+}
+
+function record(res: TargetResults, phase: string, r: LoadResult): void {
+  const total = r.ok + r.errors;
+  const ids = [`${phase}.rate`, `${phase}.p50`, `${phase}.p99`];
+  if (r.ok === 0 || r.errors > total * 0.01) {
+    const reason = `${phase}: ${r.errors} of ${total} requests failed; first: ${r.firstError ?? 'unknown'}`;
+    res.na(ids, reason);
+    console.log(`    ${phase.padEnd(6)} n/a - ${reason}`);
+    return;
+  }
+  res.set(ids[0]!, r.ok / r.elapsedS);
+  res.set(ids[1]!, r.p50);
+  res.set(ids[2]!, r.p99);
+  console.log(
+    `    ${phase.padEnd(6)} ${(r.ok / r.elapsedS).toFixed(0).padStart(7)} /s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ok} ok in ${r.elapsedS.toFixed(2)} s)`,
+  );
+  if (r.errors) res.note(`${phase}: ${r.errors} of ${total} requests failed (under 1%, kept); first: ${r.firstError}`);
+}
+
+async function bigTransfers(t: RunningTarget, res: TargetResults): Promise<void> {
+  const total = BIG_MIB * 1048576;
+  const key = `big/object-${BIG_MIB}MiB`;
+  const one = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });
+  try {
+    if (t.exited()) {
+      res.na(['BIGPUT', 'BIGGET'], `server ${t.exited()}`);
+      return;
+    }
+    let t0 = performance.now();
+    let putOk = false;
+    try {
+      const r = await one.request({
+        method: 'PUT',
+        path: `/${BUCKET}/${key}`,
+        stream: { length: total, chunks: zeroChunks(total) },
+        timeoutMs: BIG_TIMEOUT_MS,
+      });
+      const s = (performance.now() - t0) / 1000;
+      const err = expect(r, 200);
+      if (err) res.na(['BIGPUT'], `PUT ${BIG_MIB} MiB: ${err}`);
+      else {
+        putOk = true;
+        res.set('BIGPUT', BIG_MIB / s);
+        console.log(`    BIGPUT ${(BIG_MIB / s).toFixed(1)} MiB/s (${s.toFixed(2)} s)`);
+      }
+    } catch (e) {
+      res.na(['BIGPUT'], `PUT ${BIG_MIB} MiB: ${(e as Error).message}`);
+    }
+    if (!putOk) {
+      res.na(['BIGGET'], `no ${BIG_MIB} MiB object (PUT failed)`);
+      return;
+    }
+    t0 = performance.now();
+    try {
+      const r = await one.request({ method: 'GET', path: `/${BUCKET}/${key}`, drain: true, timeoutMs: BIG_TIMEOUT_MS });
+      const s = (performance.now() - t0) / 1000;
+      if (r.status !== 200) res.na(['BIGGET'], `GET ${BIG_MIB} MiB: HTTP ${r.status}`);
+      else if (r.bytes !== total) res.na(['BIGGET'], `GET ${BIG_MIB} MiB: got ${r.bytes} bytes, expected ${total}`);
+      else {
+        res.set('BIGGET', BIG_MIB / s);
+        console.log(`    BIGGET ${(BIG_MIB / s).toFixed(1)} MiB/s (${s.toFixed(2)} s)`);
+      }
+    } catch (e) {
+      res.na(['BIGGET'], `GET ${BIG_MIB} MiB: ${(e as Error).message}`);
+    }
+  } finally {
+    one.close();
+  }
+}
+
+/**
+ * Not timed: one object whose key needs percent-encoding and a listing with an
+ * encoded query value, to show that the signer's canonical URI and query agree
+ * with the server's. Failures become notes (they matter for Nimbus, which checks).
+ */
+async function signatureSanity(client: S3Client, res: TargetResults): Promise<void> {
+  if (res.name === 'ceiling') return;
+  const key = 'sig check/ä b+c=(1)~!*.txt';
+  try {
+    const put = await client.request({ method: 'PUT', path: `/${BUCKET}/${key}`, body: SMALL_BODY, timeoutMs: SMALL_TIMEOUT_MS });
+    if (put.status !== 200) return res.note(`signing sanity: PUT "${key}" -> ${describe(put)}`);
+    const get = await client.request({ method: 'GET', path: `/${BUCKET}/${key}`, timeoutMs: SMALL_TIMEOUT_MS });
+    if (get.status !== 200 || !get.body.equals(SMALL_BODY)) return res.note(`signing sanity: GET "${key}" -> ${describe(get)}`);
+    const list = await client.request({
+      method: 'GET',
+      path: `/${BUCKET}`,
+      query: { 'list-type': '2', prefix: 'sig check/ä', 'max-keys': '10' },
+      timeoutMs: SMALL_TIMEOUT_MS,
+    });
+    if (list.status !== 200) return res.note(`signing sanity: LIST prefix="sig check/ä" -> ${describe(list)}`);
+    const del = await client.request({ method: 'DELETE', path: `/${BUCKET}/${key}`, timeoutMs: SMALL_TIMEOUT_MS });
+    if (del.status !== 204 && del.status !== 200) return res.note(`signing sanity: DELETE "${key}" -> ${describe(del)}`);
+  } catch (e) {
+    res.note(`signing sanity: ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+function fmt(v: number, digits: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return v.toFixed(digits);
+}
+
+function buildTable(targets: TargetName[], results: Map<TargetName, TargetResults>): string[][] {
+  const peers = (['moto', 's3rver', 'ceiling'] as TargetName[]).filter((p) => targets.includes(p));
+  const withRatios = targets.includes('nimbus');
+  const header = ['metric', ...targets, ...(withRatios ? peers.map((p) => `nimbus/${p}`) : [])];
+  const rows: string[][] = [header];
+  for (const m of METRICS) {
+    const row = [m.label];
+    for (const t of targets) {
+      const c = results.get(t)?.cells.get(m.id);
+      row.push(!c ? 'n/a' : 'na' in c ? 'n/a' : fmt(c.value, m.digits));
+    }
+    if (withRatios) {
+      const n = results.get('nimbus')?.cells.get(m.id);
+      for (const p of peers) {
+        const c = results.get(p)?.cells.get(m.id);
+        if (!n || !c || 'na' in n || 'na' in c || c.value === 0) row.push('n/a');
+        else row.push(`${(n.value / c.value).toFixed(2)}x`);
+      }
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+function textTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function markdownTable(rows: string[][]): string {
+  const line = (r: string[]) => `| ${r.join(' | ')} |`;
+  const sep = `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`;
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
+}
+
+function machine(): Record<string, string> {
+  let cpu = 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpu = m[1]!.trim();
+  } catch {
+    cpu = os.cpus()[0]?.model ?? 'unknown';
+  }
+  const require = createRequire(import.meta.url);
+  let s3rverVersion = 'unknown';
+  try {
+    s3rverVersion = (JSON.parse(readFileSync(require.resolve('s3rver/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* not installed */
+  }
+  const moto = spawnSync('python3', ['-c', 'import moto, sys; print(moto.__version__, sys.version.split()[0])'], { encoding: 'utf8' });
+  const [motoVersion, pyVersion] = moto.status === 0 ? moto.stdout.trim().split(' ') : ['not installed', '?'];
+  return {
+    CPU: cpu,
+    cores: String(os.availableParallelism?.() ?? os.cpus().length),
+    memory: `${(os.totalmem() / 1073741824).toFixed(1)} GiB`,
+    OS: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    moto: `${motoVersion} (python ${pyVersion})`,
+    s3rver: s3rverVersion,
+    date: new Date().toISOString(),
+  };
+}
+
+function commandLine(): string {
+  const env = ['BENCH_SECONDS', 'BENCH_TARGETS', 'BENCH_CONCURRENCY', 'BENCH_BIG_MIB']
+    .filter((k) => process.env[k] !== undefined)
+    .map((k) => `${k}=${process.env[k]}`);
+  const cmd = process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node dist/bench/run.js';
+  return [...env, cmd].join(' ');
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const targets = parseTargets();
+  const started = performance.now();
+  console.log(
+    `Nimbus S3 bench: targets ${targets.join(', ')}; ${SECONDS} s per phase, ${CONCURRENCY} clients, ${BIG_MIB} MiB big object`,
+  );
+  const results = new Map<TargetName, TargetResults>();
+  for (const t of targets) results.set(t, await benchTarget(t));
+
+  const rows = buildTable(targets, results);
+  const totalS = (performance.now() - started) / 1000;
+  console.log('\n' + textTable(rows));
+  const notes: string[] = [];
+  for (const t of targets) {
+    const r = results.get(t)!;
+    const reasons = new Set<string>();
+    for (const c of r.cells.values()) if ('na' in c) reasons.add(c.na);
+    for (const reason of reasons) notes.push(`${t}: n/a - ${reason}`);
+    for (const n of r.notes) notes.push(`${t}: ${n}`);
+  }
+  if (notes.length) console.log('\nNotes:\n' + notes.map((n) => `- ${n}`).join('\n'));
+  console.log(`\nTotal run time ${totalS.toFixed(1)} s`);
+
+  if (!process.env.BENCH_NO_WRITE) {
+    const mach = machine();
+    const md = [
+      '# Benchmarks',
+      '',
+      'Generated by the harness in `bench/` (see the header of `bench/run.ts`). Numbers are from one run on the machine below;',
+      'the load generator runs on the same machine as the server, so they compare targets with each other, not with real S3.',
+      '',
+      '## Command',
+      '',
+      '```sh',
+      commandLine(),
+      '```',
+      '',
+      '## Machine',
+      '',
+      ...Object.entries(mach).map(([k, v]) => `- ${k}: ${v}`),
+      '',
+      '## What is measured',
+      '',
+      `- Each target runs alone in its own process on a free port with a fresh temp data dir, started and stopped by the harness.`,
+      `- start-up: spawn to the first good HTTP answer (Nimbus: \`GET /_nimbus/health\` 200; moto: \`GET /moto-api/\`; s3rver and ceiling: \`GET /\`).`,
+      `- idle RSS: VmRSS of the target's process tree after start-up and a 1 s pause.`,
+      `- PUT/GET/HEAD/DELETE: 4 KiB objects with random keys, ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s per phase; ops/s and p50/p99 latency.`,
+      `- LIST: ListObjectsV2 (\`GET /bench?list-type=2&max-keys=1000\`, then the continuation token) over a bucket holding exactly ${LIST_KEYS} keys, ${CONCURRENCY} clients; pages/s.`,
+      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s.`,
+      '- All requests are SigV4-signed (path-style, access key `test`); Nimbus verifies signatures, moto and s3rver do not.',
+      '- ceiling: a no-op Node HTTP server (`bench/ceiling.ts`) - the most this client and loopback allow.',
+      '- Ratios are Nimbus divided by the peer: above 1 is better for ops/s, pages/s and MiB/s; below 1 is better for ms and MiB.',
+      '',
+      '## Results',
+      '',
+      markdownTable(rows),
+      '',
+      ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n.replace(/\|/g, '\\|')}`), ''] : []),
+      `Total run time: ${totalS.toFixed(1)} s.`,
+      '',
+    ].join('\n');
+    const out = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
+    writeFileSync(out, md);
+    console.log(`Wrote ${path.relative(process.cwd(), out) || out}`);
+  }
+
+  const nimbus = results.get('nimbus');
+  if (nimbus?.failed) {
+    console.error('\nNimbus failed (see n/a cells above).');
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { defaultConfig, type Config } from './server/config.js';
+import { createHttpServer } from './server/http.js';
+import { ServiceResolver } from './server/resolve-service.js';
+import type { Runtime } from './server/runtime.js';
+import { buildRegistry } from './services/registry.js';
+import { rootCredentials } from './services/principal.js';
+import { SqliteMetadataStore } from './storage/sqlite.js';
+import { FileBlobStore } from './storage/blobs.js';
+import { log, setLogLevel } from './util/log.js';
+
+export interface Nimbus {
+  url: string;
+  port: number;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Opens storage, builds the services and listens. Resolves once requests are served. */
+export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimbus> {
+  const startedAt = Date.now();
+  const config: Config = { ...defaultConfig, ...overrides };
+  setLogLevel(config.logLevel);
+  const dataDir = config.ephemeral ? mkdtempSync(join(tmpdir(), 'nimbus-')) : resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = new SqliteMetadataStore(dataDir, { fsync: config.fsync });
+  const blobs = new FileBlobStore(dataDir, config.fsync);
+  blobs.init();
+  const runtime: Runtime = {
+    config: { ...config, dataDir },
+    version: packageVersion(),
+    services: new ServiceResolver(buildRegistry()),
+    credentials: rootCredentials(config.accountId, config.accessKeyId, config.secretAccessKey),
+    store,
+    blobs,
+  };
+  const http = createHttpServer(runtime);
+  await new Promise<void>((res, rej) => {
+    http.server.once('error', rej);
+    http.server.listen(config.port, config.host, () => res());
+  });
+  const port = (http.server.address() as AddressInfo).port;
+  // Warm the S3 model and sweep blobs orphaned by a crash, after we are already serving.
+  setImmediate(() => {
+    runtime.services.get('s3').model();
+    blobs.sweepOrphans((id) => store.s3.hasFileBlob(id), startedAt).catch((e) => log.warn(`orphan sweep failed: ${(e as Error).message}`));
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    runtime,
+    stop: () =>
+      (stopping ??= (async () => {
+        await http.close(config.shutdownTimeoutMs);
+        await store.close();
+        if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });
+      })()),
+  };
+}

@@ -1,0 +1,86 @@
+import type { Codec, ResponseSpec } from './codec.js';
+import type { OperationModel, ServiceModel } from './model.js';
+import { shapeOf } from './model.js';
+import { RestRouter, readHttpBindings, writeHttpBindings, type RouteMatch } from './rest.js';
+import { fromJson, parseJsonBody, toJson } from './json-shapes.js';
+import { CommonErrors, type ServiceError } from './errors.js';
+import type { RequestContext } from '../server/context.js';
+
+/**
+ * rest-json (Lambda, API Gateway): the same HTTP bindings as rest-xml, JSON bodies.
+ * Errors: `x-amzn-ErrorType` header plus `{"Type": "User"|"Service", "message"}` body.
+ */
+export class RestJsonCodec implements Codec {
+  readonly protocol = 'rest-json';
+  readonly needsBodyToResolve = false;
+  private routers = new WeakMap<ServiceModel, RestRouter>();
+
+  resolve(ctx: RequestContext, model: ServiceModel): RouteMatch | undefined {
+    let r = this.routers.get(model);
+    if (!r) {
+      r = new RestRouter(model);
+      this.routers.set(model, r);
+    }
+    return r.match(ctx.method, ctx.rawPath, ctx);
+  }
+
+  streamsInput(): boolean {
+    return false;
+  }
+
+  parse(ctx: RequestContext, model: ServiceModel, match: RouteMatch): unknown {
+    const out: Record<string, unknown> = {};
+    if (!match.op.input) return out;
+    const input = shapeOf(model, match.op.input);
+    const bodyMembers = readHttpBindings(model, input, ctx, match.labels, out);
+    if (input.payload) {
+      const ref = input.members![input.payload]!;
+      const shape = shapeOf(model, ref);
+      if (shape.type === 'blob' || shape.type === 'string') out[input.payload] = shape.type === 'string' ? ctx.body?.toString('utf8') : ctx.body;
+      else out[input.payload] = fromJson(model, ref, parseJsonBody(ctx.body, () => CommonErrors.MalformedInput({ message: 'The request body is not valid JSON.' })));
+    } else if (bodyMembers.length) {
+      const doc = parseJsonBody(ctx.body, () => CommonErrors.MalformedInput({ message: 'The request body is not valid JSON.' })) as Record<string, unknown>;
+      const parsed = fromJson(model, match.op.input, doc) as Record<string, unknown> | undefined;
+      for (const m of bodyMembers) if (parsed?.[m] !== undefined) out[m] = parsed[m];
+    }
+    return out;
+  }
+
+  serialize(_ctx: RequestContext, model: ServiceModel, op: OperationModel, output: unknown): ResponseSpec {
+    const headers: Record<string, string> = {};
+    const value = (output ?? {}) as Record<string, unknown>;
+    const outShape = op.output ? shapeOf(model, op.output) : undefined;
+    const { status, bodyMembers } = writeHttpBindings(model, outShape, value, headers);
+    const spec: ResponseSpec = { status: status ?? op.http.responseCode ?? 200, headers };
+    if (!outShape) return spec;
+    if (outShape.payload) {
+      const ref = outShape.members![outShape.payload]!;
+      const v = value[outShape.payload];
+      const shape = shapeOf(model, ref);
+      if (v !== undefined) {
+        if (shape.type === 'structure') {
+          headers['content-type'] = 'application/json';
+          spec.body = JSON.stringify(toJson(model, ref, v));
+        } else spec.body = v as ResponseSpec['body'];
+      }
+      return spec;
+    }
+    const doc: Record<string, unknown> = {};
+    for (const m of bodyMembers) {
+      const ref = outShape.members![m]!;
+      const jv = toJson(model, ref, value[m]);
+      if (jv !== undefined) doc[ref.locationName ?? m] = jv;
+    }
+    headers['content-type'] = 'application/json';
+    spec.body = JSON.stringify(doc);
+    return spec;
+  }
+
+  serializeError(_ctx: RequestContext, err: ServiceError): ResponseSpec {
+    return {
+      status: err.status,
+      headers: { 'content-type': 'application/json', 'x-amzn-errortype': err.code, ...err.headers },
+      body: JSON.stringify({ Type: err.fault === 'Sender' ? 'User' : 'Service', message: err.message }),
+    };
+  }
+}

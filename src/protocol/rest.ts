@@ -1,0 +1,227 @@
+import type { OperationModel, ServiceModel, Shape, ShapeRef } from './model.js';
+import { shapeOf } from './model.js';
+import { uriDecode } from './sigv4/canonical.js';
+import type { RequestContext } from '../server/context.js';
+import { CommonErrors } from './errors.js';
+import { formatTimestamp, parseTimestamp } from './timestamps.js';
+
+/**
+ * The HTTP binding shared by rest-xml and rest-json: a router built from each operation's
+ * `http.requestUri`, and the mapping of members bound to the URI, query string and headers.
+ * Ambiguous routes (S3's PUT /{Bucket}/{Key+} is PutObject, CopyObject, UploadPart or
+ * UploadPartCopy) are decided by the members the model marks required: a request carrying
+ * x-amz-copy-source plus partNumber and uploadId is UploadPartCopy.
+ */
+type Segment = { literal: string } | { label: string; greedy: boolean };
+
+interface Route {
+  op: OperationModel;
+  method: string;
+  segments: Segment[];
+  literalQuery: Array<[string, string | undefined]>;
+  requiredQuery: string[];
+  requiredHeaders: string[];
+  score: number;
+}
+
+export interface RouteMatch {
+  op: OperationModel;
+  labels: Record<string, string>;
+}
+
+export class RestRouter {
+  private readonly byMethod = new Map<string, Route[]>();
+
+  constructor(model: ServiceModel) {
+    for (const op of Object.values(model.operations)) {
+      const [pathPart, queryPart = ''] = op.http.requestUri.split('?') as [string, string?];
+      const segments: Segment[] = pathPart
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => {
+          const m = /^\{([^}+]+)(\+?)\}$/.exec(s);
+          return m ? { label: m[1]!, greedy: m[2] === '+' } : { literal: s };
+        });
+      const literalQuery: Array<[string, string | undefined]> = [];
+      for (const p of queryPart.split('&')) {
+        if (!p) continue;
+        const [k, v] = p.split('=') as [string, string?];
+        if (k === 'x-id') continue;
+        literalQuery.push([k, v]);
+      }
+      const input = op.input ? shapeOf(model, op.input) : undefined;
+      const requiredQuery: string[] = [];
+      const requiredHeaders: string[] = [];
+      for (const name of input?.required ?? []) {
+        const m = input!.members![name]!;
+        if (m.location === 'querystring') requiredQuery.push(m.locationName ?? name);
+        if (m.location === 'header') requiredHeaders.push((m.locationName ?? name).toLowerCase());
+      }
+      const literalSegments = segments.filter((s) => 'literal' in s).length;
+      const route: Route = {
+        op,
+        method: op.http.method,
+        segments,
+        literalQuery,
+        requiredQuery,
+        requiredHeaders,
+        score: literalSegments * 1000 + segments.length * 100 + (literalQuery.length + requiredQuery.length + requiredHeaders.length) * 10,
+      };
+      const list = this.byMethod.get(route.method) ?? [];
+      list.push(route);
+      this.byMethod.set(route.method, list);
+    }
+    for (const list of this.byMethod.values()) list.sort((a, b) => b.score - a.score);
+  }
+
+  /** `path` is the raw (encoded) path; for virtual-hosted S3 the bucket is already prefixed. */
+  match(method: string, path: string, ctx: RequestContext): RouteMatch | undefined {
+    const routes = this.byMethod.get(method);
+    if (!routes) return undefined;
+    const parts = path.split('/').slice(1);
+    // "/bucket/" addresses the bucket, not an empty key.
+    if (parts.length === 2 && parts[1] === '') parts.pop();
+    if (parts.length === 1 && parts[0] === '') parts.pop();
+    outer: for (const r of routes) {
+      const labels: Record<string, string> = {};
+      let i = 0;
+      for (const seg of r.segments) {
+        if ('literal' in seg) {
+          if (parts[i] !== seg.literal) continue outer;
+          i++;
+        } else if (seg.greedy) {
+          if (i >= parts.length) continue outer;
+          labels[seg.label] = parts.slice(i).join('/');
+          i = parts.length;
+        } else {
+          if (i >= parts.length || parts[i] === '') continue outer;
+          labels[seg.label] = parts[i]!;
+          i++;
+        }
+      }
+      if (i !== parts.length) continue;
+      for (const [k, v] of r.literalQuery) {
+        if (v === undefined ? !ctx.hasQuery(k) : ctx.queryParam(k) !== v) continue outer;
+      }
+      for (const k of r.requiredQuery) if (!ctx.hasQuery(k)) continue outer;
+      for (const h of r.requiredHeaders) if (ctx.headers[h] === undefined) continue outer;
+      for (const k of Object.keys(labels)) {
+        try {
+          labels[k] = uriDecode(labels[k]!);
+        } catch {
+          throw CommonErrors.InvalidArgument({ message: 'The request URI is not valid UTF-8 percent-encoding.' });
+        }
+      }
+      return { op: r.op, labels };
+    }
+    return undefined;
+  }
+}
+
+/** Converts a header or query-string text into the member's type. */
+export function scalarFromString(model: ServiceModel, ref: ShapeRef, text: string, location: 'header' | 'querystring'): unknown {
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case 'integer':
+    case 'long': {
+      const n = Number(text);
+      if (!Number.isInteger(n)) throw CommonErrors.InvalidArgument({ message: `Invalid value for ${ref.locationName}: ${text}` });
+      return n;
+    }
+    case 'float':
+    case 'double':
+      return Number(text);
+    case 'boolean':
+      return text.toLowerCase() === 'true';
+    case 'timestamp': {
+      const d = parseTimestamp(text);
+      if (!d) throw CommonErrors.InvalidArgument({ message: `Invalid date for ${ref.locationName}: ${text}` });
+      return d;
+    }
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'string':
+      if (ref.jsonvalue || shape.type === 'string' && (ref as { jsonvalue?: boolean }).jsonvalue) {
+        return JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+      }
+      return location === 'header' ? text : text;
+    default:
+      return text;
+  }
+}
+
+/** Fills members bound to the URI, query string and headers. Returns names of body members. */
+export function readHttpBindings(model: ServiceModel, input: Shape, ctx: RequestContext, labels: Record<string, string>, out: Record<string, unknown>): string[] {
+  const bodyMembers: string[] = [];
+  for (const [name, ref] of Object.entries(input.members ?? {})) {
+    const loc = ref.location;
+    const locName = ref.locationName ?? name;
+    if (loc === 'uri') {
+      if (labels[locName] !== undefined) out[name] = labels[locName];
+    } else if (loc === 'querystring') {
+      const shape = shapeOf(model, ref);
+      if (shape.type === 'map') {
+        const map: Record<string, string> = {};
+        for (const [k, v] of ctx.query) map[k] = v;
+        out[name] = map;
+      } else if (shape.type === 'list') {
+        const values = ctx.query.filter(([k]) => k === locName).map(([, v]) => v);
+        if (values.length) out[name] = values;
+      } else {
+        const v = ctx.queryParam(locName);
+        if (v !== undefined) out[name] = scalarFromString(model, ref, v, 'querystring');
+      }
+    } else if (loc === 'header') {
+      const v = ctx.header(locName.toLowerCase());
+      if (v !== undefined) out[name] = scalarFromString(model, ref, v, 'header');
+    } else if (loc === 'headers') {
+      const prefix = locName.toLowerCase();
+      const map: Record<string, string> = {};
+      let any = false;
+      for (const [k, v] of Object.entries(ctx.headers)) {
+        if (k.startsWith(prefix) && v !== undefined) {
+          map[k.slice(prefix.length)] = Array.isArray(v) ? v.join(',') : v;
+          any = true;
+        }
+      }
+      if (any) out[name] = map;
+    } else if (loc !== 'statusCode') {
+      bodyMembers.push(name);
+    }
+  }
+  return bodyMembers;
+}
+
+function headerText(model: ServiceModel, ref: ShapeRef, value: unknown): string {
+  const shape = shapeOf(model, ref);
+  if (value instanceof Date) return formatTimestamp(value, ref.timestampFormat ?? shape.timestampFormat ?? 'rfc822');
+  if (Array.isArray(value)) return value.join(',');
+  if (shape.type === 'string' && ref.jsonvalue) return Buffer.from(JSON.stringify(value)).toString('base64');
+  return String(value);
+}
+
+/**
+ * Writes members bound to headers and the status code. Returns the status, and the names
+ * of the members that belong in the body.
+ */
+export function writeHttpBindings(model: ServiceModel, output: Shape | undefined, value: Record<string, unknown>, headers: Record<string, string>): { status?: number; bodyMembers: string[] } {
+  let status: number | undefined;
+  const bodyMembers: string[] = [];
+  for (const [name, ref] of Object.entries(output?.members ?? {})) {
+    const v = value[name];
+    const loc = ref.location;
+    if (loc === 'header') {
+      if (v !== undefined && v !== null) headers[(ref.locationName ?? name).toLowerCase()] = headerText(model, ref, v);
+    } else if (loc === 'headers') {
+      if (v && typeof v === 'object') {
+        const prefix = (ref.locationName ?? name).toLowerCase();
+        for (const [k, val] of Object.entries(v as Record<string, string>)) headers[prefix + k.toLowerCase()] = String(val);
+      }
+    } else if (loc === 'statusCode') {
+      if (typeof v === 'number') status = v;
+    } else {
+      bodyMembers.push(name);
+    }
+  }
+  return { status, bodyMembers };
+}

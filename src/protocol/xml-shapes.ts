@@ -1,0 +1,168 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { ServiceModel, Shape, ShapeRef } from './model.js';
+import { shapeOf } from './model.js';
+import { escapeXml } from '../util/xml.js';
+import { formatTimestamp, parseTimestamp } from './timestamps.js';
+
+/**
+ * Model-driven XML (rest-xml bodies and query-protocol results): values to XML text and
+ * parsed XML back to values. Element names, list wrappers, flattening and attributes all
+ * come from the shapes.
+ */
+export function toXml(model: ServiceModel, ref: ShapeRef, value: unknown, name: string, rootNs?: string): string {
+  const shape = shapeOf(model, ref);
+  if (value === undefined || value === null) return '';
+  switch (shape.type) {
+    case 'structure': {
+      let attrs = '';
+      const ns = ref.xmlNamespace ?? shape.xmlNamespace;
+      if (rootNs) attrs += ` xmlns="${rootNs}"`;
+      if (ns?.prefix) attrs += ` xmlns:${ns.prefix}="${ns.uri}"`;
+      else if (ns && !rootNs) attrs += ` xmlns="${ns.uri}"`;
+      let inner = '';
+      const obj = value as Record<string, unknown>;
+      for (const [mName, mRef] of Object.entries(shape.members ?? {})) {
+        const v = obj[mName];
+        if (v === undefined || v === null) continue;
+        if (mRef.location) continue;
+        const elName = mRef.locationName ?? mName;
+        if (mRef.xmlAttribute) {
+          attrs += ` ${elName}="${escapeXml(String(v))}"`;
+          continue;
+        }
+        inner += memberXml(model, mRef, v, elName);
+      }
+      return `<${name}${attrs}>${inner}</${name}>`;
+    }
+    case 'list':
+    case 'map':
+      return memberXml(model, ref, value, name);
+    default:
+      return `<${name}>${scalarText(shape, ref, value)}</${name}>`;
+  }
+}
+
+function memberXml(model: ServiceModel, ref: ShapeRef, value: unknown, elName: string): string {
+  const shape = shapeOf(model, ref);
+  if (shape.type === 'list') {
+    const items = value as unknown[];
+    const itemRef = shape.member!;
+    if (ref.flattened || shape.flattened) {
+      const itemName = itemRef.locationName && !(ref.flattened || shape.flattened) ? itemRef.locationName : (ref.locationName ?? elName);
+      return items.map((it) => toXml(model, itemRef, it, itemName)).join('');
+    }
+    const itemName = itemRef.locationName ?? 'member';
+    return `<${elName}>${items.map((it) => toXml(model, itemRef, it, itemName)).join('')}</${elName}>`;
+  }
+  if (shape.type === 'map') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    const k = shape.key!.locationName ?? 'key';
+    const v = shape.value!.locationName ?? 'value';
+    const body = entries.map(([ek, ev]) => `<entry>${toXml(model, shape.key!, ek, k)}${toXml(model, shape.value!, ev, v)}</entry>`);
+    return ref.flattened || shape.flattened ? body.join('') : `<${elName}>${body.join('')}</${elName}>`;
+  }
+  return toXml(model, ref, value, elName);
+}
+
+function scalarText(shape: Shape, ref: ShapeRef, value: unknown): string {
+  if (value instanceof Date) return formatTimestamp(value, ref.timestampFormat ?? shape.timestampFormat ?? 'iso8601');
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return escapeXml(String(value));
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: false,
+});
+
+export class XmlSyntaxError extends Error {}
+
+/** Parses an XML document; returns the root element's name and content. */
+export function parseXmlDocument(text: string): { name: string; node: unknown } {
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlSyntaxError('DOCTYPE is not allowed');
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new XmlSyntaxError(valid.err.msg);
+  const doc = parser.parse(text) as Record<string, unknown>;
+  const roots = Object.keys(doc).filter((k) => k !== '?xml' && !k.startsWith('#'));
+  if (roots.length !== 1) throw new XmlSyntaxError('expected one root element');
+  return { name: roots[0]!, node: doc[roots[0]!] };
+}
+
+function asArray(v: unknown): unknown[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function textOf(node: unknown): string {
+  if (node === undefined || node === null) return '';
+  if (typeof node === 'string') return node;
+  if (typeof node === 'object') {
+    const t = (node as Record<string, unknown>)['#text'];
+    return t === undefined ? '' : String(t);
+  }
+  return String(node);
+}
+
+/** Maps a parsed XML node into a value of the given shape. */
+export function fromXml(model: ServiceModel, ref: ShapeRef, node: unknown): unknown {
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case 'structure': {
+      const out: Record<string, unknown> = {};
+      if (node === null || typeof node !== 'object') return out;
+      const obj = node as Record<string, unknown>;
+      for (const [mName, mRef] of Object.entries(shape.members ?? {})) {
+        if (mRef.location) continue;
+        const elName = mRef.locationName ?? mName;
+        if (mRef.xmlAttribute) {
+          const attr = obj['@' + elName.replace(/^.*:/, '')];
+          if (attr !== undefined) out[mName] = String(attr);
+          continue;
+        }
+        const mShape = shapeOf(model, mRef);
+        if (mShape.type === 'list' && (mRef.flattened || mShape.flattened)) {
+          const items = asArray(obj[elName]);
+          if (items.length) out[mName] = items.map((it) => fromXml(model, mShape.member!, it));
+          continue;
+        }
+        if (obj[elName] === undefined) continue;
+        const child = asArray(obj[elName])[0];
+        out[mName] = fromXml(model, mRef, child);
+      }
+      return out;
+    }
+    case 'list': {
+      const itemName = shape.member!.locationName ?? 'member';
+      const container = node && typeof node === 'object' ? (node as Record<string, unknown>)[itemName] : undefined;
+      return asArray(container).map((it) => fromXml(model, shape.member!, it));
+    }
+    case 'map': {
+      const out: Record<string, unknown> = {};
+      const entries = node && typeof node === 'object' ? asArray((node as Record<string, unknown>).entry) : [];
+      for (const e of entries) {
+        const eo = e as Record<string, unknown>;
+        out[textOf(eo[shape.key!.locationName ?? 'key'])] = fromXml(model, shape.value!, asArray(eo[shape.value!.locationName ?? 'value'])[0]);
+      }
+      return out;
+    }
+    case 'integer':
+    case 'long':
+      return parseInt(textOf(node).trim(), 10);
+    case 'float':
+    case 'double':
+      return Number(textOf(node).trim());
+    case 'boolean':
+      return textOf(node).trim().toLowerCase() === 'true';
+    case 'timestamp':
+      return parseTimestamp(textOf(node).trim());
+    case 'blob':
+      return Buffer.from(textOf(node), 'base64');
+    default:
+      return textOf(node);
+  }
+}

@@ -1,0 +1,34 @@
+import type { LogLevel } from '../util/log.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  ephemeral: boolean;
+  logLevel: LogLevel;
+  region: string;
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Bodies up to this size are stored inline in the metadata store. */
+  inlineMaxBytes: number;
+  /** fsync every acknowledged write (survives power loss, not only kill -9). */
+  fsync: boolean;
+  /** How long shutdown waits for in-flight requests. */
+  shutdownTimeoutMs: number;
+}
+
+export const defaultConfig: Config = {
+  host: '127.0.0.1',
+  port: 4566,
+  dataDir: './.nimbus',
+  ephemeral: false,
+  logLevel: 'info',
+  region: 'us-east-1',
+  accountId: '000000000000',
+  accessKeyId: 'test',
+  secretAccessKey: 'test',
+  inlineMaxBytes: 64 * 1024,
+  fsync: false,
+  shutdownTimeoutMs: 10_000,
+};

@@ -1,0 +1,242 @@
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { RequestContext } from './context.js';
+import { bucketFromHost } from './resolve-service.js';
+import { collect, guardIncomplete, verifySha256 } from './body.js';
+import { healthDocument } from './health.js';
+import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
+import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
+import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
+import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
+import type { ResponseSpec } from '../protocol/codec.js';
+import type { ServiceDef } from '../services/types.js';
+import { hostId, s3RequestId, uuid } from '../util/ids.js';
+import { now } from '../util/clock.js';
+import { enabled, log } from '../util/log.js';
+import type { Runtime } from './runtime.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * The request pipeline, one way through:
+ *   resolve service → authenticate (SigV4) → resolve operation → parse (codec + model)
+ *   → authorize → handler → serialize; any error → catalogue → the protocol's renderer.
+ */
+export async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime): Promise<void> {
+  const ctx = new RequestContext(req, res, runtime);
+  try {
+    await run(ctx);
+  } catch (e) {
+    await sendError(ctx, e);
+  } finally {
+    logRequest(ctx);
+  }
+}
+
+async function run(ctx: RequestContext): Promise<void> {
+  const { runtime } = ctx;
+  try {
+    ctx.query = parseQuery(ctx.rawQuery);
+  } catch {
+    setRequestIds(ctx, undefined);
+    throw CommonErrors.InvalidArgument({ message: 'The query string is not valid percent-encoding.' });
+  }
+  if (ctx.rawPath === '/_nimbus/health' || ctx.rawPath === '/_localstack/health') {
+    setRequestIds(ctx, undefined);
+    return send(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(healthDocument(runtime)) });
+  }
+  ctx.hostBucket = bucketFromHost(ctx.header('host'));
+  let auth: AuthInfo | undefined;
+  let authError: unknown;
+  try {
+    auth = parseAuth(ctx);
+  } catch (e) {
+    authError = e;
+  }
+  const service = runtime.services.resolve(ctx, auth?.service, () => ctx.queryParam('Version'));
+  ctx.service = service;
+  setRequestIds(ctx, service);
+  if (authError) throw authError;
+  if (!auth) {
+    throw service.name === 's3'
+      ? CommonErrors.AccessDenied({ message: 'Access Denied' })
+      : CommonErrors.MissingAuthenticationToken({ message: 'Request is missing Authentication Token' });
+  }
+  await authenticate(ctx, service, auth);
+
+  const model = service.model();
+  const codec = service.codec;
+  if (codec.needsBodyToResolve && !ctx.body) ctx.body = await readBody(ctx, service.maxBodyBytes);
+  const match = codec.resolve(ctx, model);
+  if (!match) {
+    throw service.name === 's3'
+      ? CommonErrors.MethodNotAllowed({ Method: ctx.method, ResourceType: ctx.rawPath.split('/').length > 2 ? 'OBJECT' : 'BUCKET' })
+      : CommonErrors.UnknownOperation({ message: `No operation of ${service.name} matches ${ctx.method} ${ctx.rawPath}` });
+  }
+  ctx.operation = match.op;
+  const impl = service.operations[match.op.name];
+  if (!impl) {
+    throw CommonErrors.NotImplemented({ message: `The operation ${match.op.name} of ${service.name} is not implemented by Nimbus yet.`, Operation: match.op.name });
+  }
+  if (ctx.bodyStream && !codec.streamsInput(model, match.op)) {
+    ctx.body = await collect(ctx.bodyStream, service.maxBodyBytes);
+    ctx.bodyStream = undefined;
+  }
+  const input = codec.parse(ctx, model, match);
+  // Authorization: every principal today is the account root, which may do anything.
+  // The IAM engine takes this stage over (issue 3) using impl.action.
+  const output = await impl.handler(input, ctx);
+  const spec = codec.serialize(ctx, model, match.op, output);
+  if (ctx.statusOverride) spec.status = ctx.statusOverride;
+  await send(ctx, spec);
+}
+
+/** Verifies the signature; for S3, wraps the body in the verifier its payload mode needs. */
+async function authenticate(ctx: RequestContext, service: ServiceDef, auth: AuthInfo): Promise<void> {
+  const cred = ctx.runtime.credentials.lookup(auth.accessKeyId);
+  if (!cred) {
+    const code = service.authErrors.unknownKey;
+    throw new ServiceError(code, { status: 403, message: code === 'InvalidAccessKeyId' ? CommonErrors.defs.InvalidAccessKeyId.message : 'The security token included in the request is invalid.' }, { AWSAccessKeyId: auth.accessKeyId });
+  }
+  checkTime(auth, now());
+  const s3 = service.name === 's3';
+  let payloadHash = auth.payloadHash;
+  if (!s3) {
+    ctx.body = await readBody(ctx, service.maxBodyBytes);
+    const computed = sha256Hex(ctx.body);
+    if (payloadHash && payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== computed) {
+      throw CommonErrors.XAmzContentSHA256Mismatch();
+    }
+    payloadHash = payloadHash === 'UNSIGNED-PAYLOAD' ? payloadHash : computed;
+  } else if (!payloadHash) {
+    throw CommonErrors.InvalidRequest({ message: 'Missing required header for this request: x-amz-content-sha256' });
+  }
+  const check = checkSignature(ctx, auth, cred.secretAccessKey, payloadHash, s3);
+  if (!check.ok) {
+    const code = service.authErrors.badSignature;
+    const fields: Record<string, unknown> = {};
+    if (s3) {
+      fields.AWSAccessKeyId = auth.accessKeyId;
+      fields.StringToSign = check.stringToSign;
+      fields.SignatureProvided = auth.signature;
+      fields.StringToSignBytes = hexBytes(check.stringToSign);
+      fields.CanonicalRequest = check.canonicalRequest;
+      fields.CanonicalRequestBytes = hexBytes(check.canonicalRequest);
+    }
+    throw new ServiceError(code, CommonErrors.defs.SignatureDoesNotMatch, fields);
+  }
+  ctx.auth = auth;
+  ctx.principal = cred.principal;
+  if (s3) ctx.bodyStream = s3Body(ctx, auth, payloadHash, check.signingKey);
+}
+
+function hexBytes(s: string): string {
+  return Array.from(Buffer.from(s, 'utf8'), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+function s3Body(ctx: RequestContext, auth: AuthInfo, payloadHash: string, key: Buffer): AsyncIterable<Buffer> {
+  const raw = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
+  const decoded = ctx.header('x-amz-decoded-content-length');
+  const decodedLength = decoded !== undefined ? Number(decoded) : undefined;
+  const onTrailers = (t: Record<string, string>) => (ctx.trailers = t);
+  switch (payloadHash) {
+    case 'UNSIGNED-PAYLOAD':
+      return raw;
+    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
+      return decodeAwsChunked(raw, { decodedLength, onTrailers });
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
+      return decodeAwsChunked(raw, {
+        decodedLength,
+        onTrailers,
+        signing: { key, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
+      });
+    default:
+      if (/^[0-9a-fA-F]{64}$/.test(payloadHash)) return verifySha256(raw, payloadHash);
+      if (payloadHash.startsWith('STREAMING-AWS4-ECDSA')) {
+        throw CommonErrors.NotImplemented({ message: 'SigV4a (ECDSA) signing is not supported by Nimbus.' });
+      }
+      throw CommonErrors.InvalidArgument({
+        message: 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+        ArgumentName: 'x-amz-content-sha256',
+        ArgumentValue: payloadHash,
+      });
+  }
+}
+
+async function readBody(ctx: RequestContext, limit: number): Promise<Buffer> {
+  if (ctx.body) return ctx.body;
+  const declared = Number(ctx.header('content-length') ?? 0);
+  if (declared > limit) throw CommonErrors.EntityTooLarge({ MaxSizeAllowed: String(limit) });
+  const body = await collect(guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true)), limit);
+  return body;
+}
+
+function setRequestIds(ctx: RequestContext, service: ServiceDef | undefined): void {
+  if (!service || service.requestIdStyle === 's3') {
+    ctx.requestId = s3RequestId();
+    ctx.res.setHeader('x-amz-request-id', ctx.requestId);
+    ctx.res.setHeader('x-amz-id-2', hostId());
+  } else {
+    ctx.requestId = uuid();
+    ctx.res.setHeader('x-amzn-requestid', ctx.requestId);
+  }
+}
+
+async function send(ctx: RequestContext, spec: ResponseSpec): Promise<void> {
+  const { res } = ctx;
+  res.statusCode = spec.status;
+  for (const [k, v] of Object.entries(spec.headers)) res.setHeader(k, v);
+  const body = spec.body;
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (ctx.method !== 'HEAD' && !res.hasHeader('content-length')) res.setHeader('content-length', body === undefined ? 0 : Buffer.byteLength(body));
+    endResponse(ctx, ctx.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  if (ctx.method === 'HEAD') {
+    if (body instanceof Readable) body.destroy();
+    endResponse(ctx, undefined);
+    return;
+  }
+  await streamPipeline(body instanceof Readable ? body : Readable.from(body), res);
+}
+
+function endResponse(ctx: RequestContext, body: string | Buffer | undefined): void {
+  // A request whose body we did not read (an early error) cannot keep its connection.
+  if (!ctx.req.complete && !ctx.bodyConsumed) ctx.res.setHeader('connection', 'close');
+  ctx.res.end(body);
+}
+
+async function sendError(ctx: RequestContext, e: unknown): Promise<void> {
+  let err: ServiceError;
+  if (isServiceError(e)) {
+    err = e;
+  } else {
+    err = CommonErrors.InternalError();
+    log.error(`request ${ctx.requestId} ${ctx.method} ${ctx.rawPath} failed: ${(e as Error)?.stack ?? String(e)}`);
+  }
+  if (!ctx.requestId) setRequestIds(ctx, ctx.service);
+  if (ctx.res.headersSent) {
+    ctx.res.destroy();
+    return;
+  }
+  const codec = ctx.service?.codec ?? ctx.runtime.services.get('s3').codec;
+  const spec = codec.serializeError(ctx, err);
+  if (!ctx.req.complete && !ctx.bodyConsumed && Number(ctx.header('content-length') ?? Infinity) <= 1 << 20) {
+    // Drain a small unread body so the client reads the response instead of a reset;
+    // a large one is cut off by closing the connection (endResponse).
+    ctx.req.resume();
+  }
+  try {
+    await send(ctx, spec);
+  } catch {
+    ctx.res.destroy();
+  }
+}
+
+function logRequest(ctx: RequestContext): void {
+  if (!enabled('info')) return;
+  const ms = (performance.now() - ctx.start).toFixed(1);
+  log.info(
+    `${ctx.method} ${ctx.rawPath} ${ctx.service?.name ?? '-'} ${ctx.operation?.name ?? '-'} ${ctx.res.statusCode} ${ms}ms ${ctx.requestId}`,
+  );
+}

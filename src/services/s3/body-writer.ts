@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { S3Errors } from './errors.js';
+import { createChecksum, DIGEST_BYTES, type Checksum, type ChecksumAlgorithm } from '../../util/checksums.js';
+import type { FileBlobStore } from '../../storage/blobs.js';
+
+/**
+ * Receives an object body: computes MD5 (the ETag) and any requested checksum while the
+ * bytes stream, keeps small bodies in memory (stored inline) and spills larger ones to a
+ * temp file. Nothing is visible until `finish` has checked lengths and digests.
+ */
+export interface ExpectedDigests {
+  contentMd5?: string;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /** Resolved after the body is read: checksums can arrive in an aws-chunked trailer. */
+  checksumValue?: () => string | undefined;
+}
+
+export interface ReceivedBody {
+  size: number;
+  md5Hex: string;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  inline?: Buffer;
+  temp?: { path: string; handle: FileHandle };
+}
+
+export async function receiveBody(
+  source: AsyncIterable<Buffer>,
+  blobs: FileBlobStore,
+  inlineMax: number,
+  expected: ExpectedDigests,
+  maxSize = 5 * 1024 ** 3,
+): Promise<ReceivedBody> {
+  const md5 = createHash('md5');
+  const sum: Checksum | undefined = expected.checksumAlgorithm ? createChecksum(expected.checksumAlgorithm) : undefined;
+  let size = 0;
+  let pending: Buffer[] = [];
+  let temp: { path: string; handle: FileHandle } | undefined;
+  try {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > maxSize) throw S3Errors.EntityTooLarge({ ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
+      md5.update(chunk);
+      sum?.update(chunk);
+      if (temp) {
+        await writeAll(temp.handle, chunk);
+      } else {
+        pending.push(chunk);
+        if (size > inlineMax) {
+          temp = await blobs.createTemp();
+          await writeAll(temp.handle, Buffer.concat(pending));
+          pending = [];
+        }
+      }
+    }
+    const md5Raw = md5.digest();
+    if (expected.contentMd5 !== undefined) {
+      const given = Buffer.from(expected.contentMd5, 'base64');
+      if (given.length !== 16) throw S3Errors.InvalidDigest();
+      if (!given.equals(md5Raw)) throw S3Errors.BadDigest({ ExpectedDigest: expected.contentMd5, CalculatedDigest: md5Raw.toString('base64') });
+    }
+    let checksum: ReceivedBody['checksum'];
+    if (sum && expected.checksumAlgorithm) {
+      const value = sum.digest();
+      const given = expected.checksumValue?.();
+      if (given !== undefined) {
+        if (Buffer.from(given, 'base64').length !== DIGEST_BYTES[expected.checksumAlgorithm]) {
+          throw S3Errors.InvalidRequest({ message: `Value for x-amz-checksum-${expected.checksumAlgorithm.toLowerCase()} header is invalid.` });
+        }
+        if (given !== value) {
+          throw S3Errors.BadDigest({ message: `The ${expected.checksumAlgorithm} you specified did not match the calculated checksum.` });
+        }
+      }
+      checksum = { algorithm: expected.checksumAlgorithm, value };
+    }
+    return {
+      size,
+      md5Hex: md5Raw.toString('hex'),
+      checksum,
+      inline: temp ? undefined : pending.length === 1 ? pending[0]! : Buffer.concat(pending, size),
+      temp,
+    };
+  } catch (e) {
+    if (temp) await blobs.discard(temp.path, temp.handle);
+    throw e;
+  }
+}
+
+async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await handle.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}

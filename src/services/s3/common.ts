@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '../../server/context.js';
+import type { BucketRecord } from '../../storage/metadata.js';
+import { S3Errors } from './errors.js';
+
+/** Shared helpers of the S3 handlers. */
+
+/** The account's canonical user id, as S3 shows it in Owner elements. */
+export function canonicalUserId(accountId: string): string {
+  return createHash('sha256').update(`nimbus-canonical-user:${accountId}`).digest('hex');
+}
+
+export function owner(ctx: RequestContext): { ID: string; DisplayName: string } {
+  return { ID: canonicalUserId(ctx.runtime.config.accountId), DisplayName: 'nimbus' };
+}
+
+export async function requireBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {
+  const b = await ctx.runtime.store.s3.getBucket(name);
+  if (!b) throw S3Errors.NoSuchBucket({ BucketName: name });
+  return b;
+}
+
+/** Keys are data: any UTF-8 string of 1 to 1024 bytes. */
+export function validateKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > 1024) throw S3Errors.KeyTooLongError({ Size: String(Buffer.byteLength(key)), MaxSizeAllowed: '1024' });
+  if (key.length === 0) throw S3Errors.InvalidArgument({ message: 'The key must not be empty.' });
+}
+
+/**
+ * Bucket naming rules for general purpose buckets.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+ */
+export function isValidBucketName(name: string): boolean {
+  if (name.length < 3 || name.length > 63) return false;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return false;
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) return false;
+  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return false;
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name)) return false;
+  if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)) return false;
+  return true;
+}
+
+export const STORAGE_CLASSES = new Set([
+  'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'GLACIER_IR',
+  'OUTPOSTS',
+  'SNOW',
+  'EXPRESS_ONEZONE',
+]);
+
+/** Opaque continuation tokens: the resume point, base64url-encoded. */
+export function encodeToken(last: string): string {
+  return Buffer.from(`1:${last}`, 'utf8').toString('base64url');
+}
+
+export function decodeToken(token: string, what: string): string {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text.startsWith('1:')) throw S3Errors.InvalidArgument({ message: `The ${what} provided is incorrect`, ArgumentName: what });
+  return text.slice(2);
+}

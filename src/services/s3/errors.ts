@@ -1,0 +1,50 @@
+import { CommonErrors, defineErrors, type ServiceError } from '../../protocol/errors.js';
+import { StoreError } from '../../storage/metadata.js';
+
+/**
+ * S3's error catalogue: codes, statuses and messages as S3 returns them.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+ */
+export const S3Errors = {
+  ...CommonErrors,
+  ...defineErrors({
+    NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
+    NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+    BucketAlreadyExists: {
+      status: 409,
+      message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+    },
+    BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+    BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty' },
+    InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+    InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
+    IllegalLocationConstraintException: {
+      status: 400,
+      message: 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+    },
+    InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
+    PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold' },
+    NotModified: { status: 304, message: 'Not Modified' },
+    KeyTooLongError: { status: 400, message: 'Your key is too long' },
+    MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size' },
+    MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
+    InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
+    ConditionalRequestConflict: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
+    InvalidObjectState: { status: 403, message: 'The operation is not valid for the object\'s storage class' },
+    InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+    NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' },
+  }),
+};
+
+/** The one place storage-layer errors become S3 errors. */
+export function fromStoreError(e: unknown, ctx: { bucket?: string; key?: string; condition?: string }): ServiceError | unknown {
+  if (!(e instanceof StoreError)) return e;
+  switch (e.kind) {
+    case 'NotFound':
+      return ctx.key !== undefined ? S3Errors.NoSuchKey({ Key: ctx.key }) : S3Errors.NoSuchBucket({ BucketName: ctx.bucket });
+    case 'PreconditionFailed':
+      return S3Errors.PreconditionFailed({ Condition: ctx.condition ?? e.message });
+    case 'Conflict':
+      return S3Errors.BucketNotEmpty({ BucketName: ctx.bucket });
+  }
+}

@@ -1,0 +1,83 @@
+import type { RequestContext } from '../../server/context.js';
+import type { ObjectRecord } from '../../storage/metadata.js';
+import { S3Errors } from './errors.js';
+import { decodeToken, encodeToken, owner, requireBucket } from './common.js';
+
+/** ListObjects (v1, marker) and ListObjectsV2 (continuation token). */
+
+type Input = Record<string, any>;
+
+/** encoding-type=url: S3 percent-encodes keys and prefixes, with '+' for space. */
+function encoder(encodingType: string | undefined): (s: string | undefined) => string | undefined {
+  if (encodingType === undefined) return (s) => s;
+  if (encodingType !== 'url') throw S3Errors.InvalidArgument({ message: 'Invalid Encoding Method specified in Request', ArgumentName: 'encoding-type', ArgumentValue: encodingType });
+  return (s) => (s === undefined ? undefined : encodeURIComponent(s).replace(/%20/g, '+').replace(/%2F/g, '/'));
+}
+
+function maxKeys(v: number | undefined): number {
+  if (v === undefined) return 1000;
+  if (v < 0) throw S3Errors.InvalidArgument({ message: 'Argument maxKeys must be an integer between 0 and 2147483647', ArgumentName: 'maxKeys' });
+  return Math.min(v, 1000);
+}
+
+function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, withOwner: boolean, ctx: RequestContext) {
+  return {
+    Key: enc(rec.key),
+    LastModified: new Date(rec.lastModified),
+    ETag: rec.etag,
+    ChecksumAlgorithm: rec.checksum ? [rec.checksum.algorithm] : undefined,
+    ChecksumType: rec.checksum?.type,
+    Size: rec.size,
+    StorageClass: rec.storageClass,
+    Owner: withOwner ? owner(ctx) : undefined,
+  };
+}
+
+async function page(ctx: RequestContext, input: Input, after: string | undefined, limit: number) {
+  const bucket = await requireBucket(ctx, input.Bucket);
+  const prefix = input.Prefix ?? '';
+  const delimiter = input.Delimiter || undefined;
+  if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
+  return ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit });
+}
+
+export async function listObjectsV2(input: Input, ctx: RequestContext) {
+  const enc = encoder(input.EncodingType);
+  const limit = maxKeys(input.MaxKeys);
+  let after: string | undefined = input.StartAfter;
+  if (input.ContinuationToken !== undefined) after = decodeToken(input.ContinuationToken, 'continuation token');
+  const p = await page(ctx, input, after, limit);
+  return {
+    Name: input.Bucket,
+    Prefix: enc(input.Prefix ?? ''),
+    Delimiter: enc(input.Delimiter),
+    MaxKeys: limit,
+    EncodingType: input.EncodingType,
+    KeyCount: p.objects.length + p.commonPrefixes.length,
+    IsTruncated: p.isTruncated,
+    ContinuationToken: input.ContinuationToken,
+    NextContinuationToken: p.isTruncated && p.last !== undefined ? encodeToken(p.last) : undefined,
+    StartAfter: enc(input.StartAfter),
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true, ctx)) : undefined,
+    CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
+  };
+}
+
+export async function listObjects(input: Input, ctx: RequestContext) {
+  const enc = encoder(input.EncodingType);
+  const limit = maxKeys(input.MaxKeys);
+  const p = await page(ctx, input, input.Marker || undefined, limit);
+  return {
+    Name: input.Bucket,
+    Prefix: enc(input.Prefix ?? ''),
+    Marker: enc(input.Marker ?? ''),
+    Delimiter: enc(input.Delimiter),
+    MaxKeys: limit,
+    EncodingType: input.EncodingType,
+    IsTruncated: p.isTruncated,
+    // S3 returns NextMarker only when a delimiter was given; clients otherwise use the last key.
+    NextMarker: p.isTruncated && input.Delimiter ? enc(p.last) : undefined,
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, true, ctx)) : undefined,
+    CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
+  };
+}

@@ -1,0 +1,34 @@
+import type { Codec } from '../protocol/codec.js';
+import type { ServiceModel } from '../protocol/model.js';
+import type { RequestContext } from '../server/context.js';
+
+/** A handler: typed input in, typed output out. It never touches XML, JSON or raw headers. */
+export type Handler = (input: any, ctx: RequestContext) => Promise<unknown> | unknown;
+
+export interface OperationImpl {
+  handler: Handler;
+  /** The IAM action the operation needs, e.g. "s3:GetObject" (evaluated once IAM lands). */
+  action: string;
+}
+
+/** Codes a service's SDKs expect for the shared authentication failures. */
+export interface AuthErrorCodes {
+  unknownKey: string;
+  badSignature: string;
+}
+
+export interface ServiceDef {
+  /** Service name as it appears in health output and logs, e.g. "s3". */
+  name: string;
+  /** SigV4 credential-scope service names that select this service. */
+  signingNames: string[];
+  model: () => ServiceModel;
+  codec: Codec;
+  /** Operation name → implementation. Model operations missing here answer 501. */
+  operations: Record<string, OperationImpl>;
+  authErrors: AuthErrorCodes;
+  /** S3 sends x-amz-request-id/x-amz-id-2; the others x-amzn-RequestId. */
+  requestIdStyle: 's3' | 'amzn';
+  /** Largest buffered (non-streaming) request body accepted. */
+  maxBodyBytes: number;
+}

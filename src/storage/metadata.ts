@@ -1,0 +1,113 @@
+/**
+ * The metadata store interface. SQLite (embedded, WAL) implements it today; a PostgreSQL
+ * implementation will fill the same interface, so callers never see SQL, rowids or any
+ * other SQLite-only notion. Every method is async for that reason.
+ */
+export interface BucketRecord {
+  id: number;
+  name: string;
+  region: string;
+  createdAt: number;
+  ownerId: string;
+}
+
+/** Where an object's bytes live: inline in the metadata store, or a file in the blob store. */
+export type BodyRef = { kind: 'inline'; id: string } | { kind: 'file'; id: string };
+
+export interface ChecksumRecord {
+  algorithm: string;
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface ObjectRecord {
+  bucketId: number;
+  key: string;
+  size: number;
+  /** Quoted, as S3 returns it: "\"<md5 hex>\"". */
+  etag: string;
+  lastModified: number;
+  storageClass: string;
+  /** Content-Type and the other stored representation headers, plus x-amz-meta-* (lower-case). */
+  headers: Record<string, string>;
+  checksum?: ChecksumRecord;
+  body: BodyRef;
+}
+
+export interface ListObjectsQuery {
+  prefix: string;
+  delimiter?: string;
+  /** Exclusive lower bound (StartAfter, marker, continuation). */
+  after?: string;
+  limit: number;
+}
+
+export interface ListObjectsPage {
+  objects: ObjectRecord[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned, to resume from. */
+  last?: string;
+}
+
+export interface PutCondition {
+  /** Fail unless the current object has this ETag (quoted). */
+  ifMatch?: string;
+  /** Fail if any current object exists (If-None-Match: *). */
+  ifNoneMatch?: boolean;
+}
+
+/** Thrown by stores; services map these to their own error catalogue. */
+export class StoreError extends Error {
+  constructor(
+    readonly kind: 'NotFound' | 'Conflict' | 'PreconditionFailed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface S3Repository {
+  createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord>;
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  listBuckets(q: { prefix?: string; after?: string; limit: number }): Promise<BucketRecord[]>;
+  /** Throws StoreError('Conflict') if the bucket still holds objects. */
+  deleteBucket(id: number): Promise<void>;
+  getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
+  /** Writes the object (and its inline body); returns the record it replaced. */
+  putObject(rec: ObjectRecord, inlineBody: Buffer | undefined, cond?: PutCondition): Promise<ObjectRecord | undefined>;
+  deleteObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
+  listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListObjectsPage>;
+  readInline(id: string): Promise<Buffer | undefined>;
+  /** All file-blob ids referenced, for the orphan sweep. */
+  hasFileBlob(id: string): Promise<boolean>;
+}
+
+export interface Transaction {
+  readonly s3: S3Repository;
+  /** Runs after a successful commit (e.g. deleting a replaced object's file). */
+  afterCommit(hook: () => unknown): void;
+}
+
+export interface MetadataStore {
+  readonly kind: string;
+  /** Reads outside a transaction. */
+  readonly s3: S3Repository;
+  /**
+   * Runs `fn` atomically. `fn` must await only this transaction's own calls; hooks
+   * registered with afterCommit run once the commit is durable.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The smallest string greater than every string starting with `s` (code-point order), or undefined. */
+export function prefixSuccessor(s: string): string | undefined {
+  const cps = Array.from(s, (c) => c.codePointAt(0)!);
+  while (cps.length && cps[cps.length - 1] === 0x10ffff) cps.pop();
+  if (!cps.length) return undefined;
+  let last = cps[cps.length - 1]! + 1;
+  if (last >= 0xd800 && last <= 0xdfff) last = 0xe000;
+  cps[cps.length - 1] = last;
+  return String.fromCodePoint(...cps);
+}

@@ -1,0 +1,312 @@
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { join } from 'node:path';
+import {
+  StoreError,
+  prefixSuccessor,
+  type BucketRecord,
+  type ListObjectsPage,
+  type ListObjectsQuery,
+  type MetadataStore,
+  type ObjectRecord,
+  type PutCondition,
+  type S3Repository,
+  type Transaction,
+} from './metadata.js';
+import { log } from '../util/log.js';
+
+/**
+ * SQLite metadata store (better-sqlite3, WAL). WAL with synchronous=NORMAL survives
+ * kill -9 of the process for every committed transaction; `fsync` mode uses FULL so a
+ * commit also survives power loss.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE buckets (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name TEXT NOT NULL UNIQUE,
+     region TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     owner_id TEXT NOT NULL
+   );
+   CREATE TABLE objects (
+     bucket_id INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     etag TEXT NOT NULL,
+     last_modified INTEGER NOT NULL,
+     storage_class TEXT NOT NULL,
+     headers TEXT NOT NULL,
+     checksum TEXT,
+     body_kind TEXT NOT NULL,
+     body_id TEXT NOT NULL,
+     PRIMARY KEY (bucket_id, key)
+   ) WITHOUT ROWID;
+   CREATE INDEX objects_body ON objects(body_id);
+   CREATE TABLE inline_bodies (
+     id TEXT PRIMARY KEY,
+     data BLOB NOT NULL
+   ) WITHOUT ROWID;`,
+];
+
+interface ObjectRow {
+  bucket_id: number;
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  storage_class: string;
+  headers: string;
+  checksum: string | null;
+  body_kind: 'inline' | 'file';
+  body_id: string;
+}
+
+function toObject(r: ObjectRow): ObjectRecord {
+  return {
+    bucketId: r.bucket_id,
+    key: r.key,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers),
+    checksum: r.checksum ? JSON.parse(r.checksum) : undefined,
+    body: { kind: r.body_kind, id: r.body_id },
+  };
+}
+
+interface BucketRow {
+  id: number;
+  name: string;
+  region: string;
+  created_at: number;
+  owner_id: string;
+}
+
+function toBucket(r: BucketRow): BucketRecord {
+  return { id: r.id, name: r.name, region: r.region, createdAt: r.created_at, ownerId: r.owner_id };
+}
+
+class SqliteS3Repository implements S3Repository {
+  private readonly st: Record<string, Statement>;
+
+  constructor(private readonly db: Database.Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),
+      getBucket: p('SELECT * FROM buckets WHERE name = ?'),
+      listBuckets: p('SELECT * FROM buckets WHERE name > ? AND name >= ? ORDER BY name LIMIT ?'),
+      anyObject: p('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
+      deleteBucket: p('DELETE FROM buckets WHERE id = ?'),
+      getObject: p('SELECT * FROM objects WHERE bucket_id = ? AND key = ?'),
+      upsertObject: p(
+        `INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (bucket_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+           last_modified = excluded.last_modified, storage_class = excluded.storage_class, headers = excluded.headers,
+           checksum = excluded.checksum, body_kind = excluded.body_kind, body_id = excluded.body_id`,
+      ),
+      deleteObject: p('DELETE FROM objects WHERE bucket_id = ? AND key = ?'),
+      insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
+      deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
+      readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
+      listAfter: p('SELECT * FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?'),
+      listFrom: p('SELECT * FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?'),
+      hasFileBlob: p("SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file' LIMIT 1"),
+    };
+  }
+
+  async createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord> {
+    try {
+      const info = this.st.insertBucket!.run(b.name, b.region, b.createdAt, b.ownerId);
+      return { ...b, id: Number(info.lastInsertRowid) };
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreError('Conflict', `bucket ${b.name} exists`);
+      throw e;
+    }
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const r = this.st.getBucket!.get(name) as BucketRow | undefined;
+    return r && toBucket(r);
+  }
+
+  async listBuckets(q: { prefix?: string; after?: string; limit: number }): Promise<BucketRecord[]> {
+    const rows = this.st.listBuckets!.all(q.after ?? '', q.prefix ?? '', q.limit) as BucketRow[];
+    return rows.filter((r) => !q.prefix || r.name.startsWith(q.prefix)).map(toBucket);
+  }
+
+  async deleteBucket(id: number): Promise<void> {
+    if (this.st.anyObject!.get(id)) throw new StoreError('Conflict', 'bucket not empty');
+    this.st.deleteBucket!.run(id);
+  }
+
+  async getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined> {
+    const r = this.st.getObject!.get(bucketId, key) as ObjectRow | undefined;
+    return r && toObject(r);
+  }
+
+  async putObject(rec: ObjectRecord, inlineBody: Buffer | undefined, cond?: PutCondition): Promise<ObjectRecord | undefined> {
+    const prevRow = this.st.getObject!.get(rec.bucketId, rec.key) as ObjectRow | undefined;
+    if (cond?.ifNoneMatch && prevRow) throw new StoreError('PreconditionFailed', 'If-None-Match');
+    if (cond?.ifMatch !== undefined && (!prevRow || !etagMatches(cond.ifMatch, prevRow.etag))) {
+      throw new StoreError(prevRow ? 'PreconditionFailed' : 'NotFound', 'If-Match');
+    }
+    if (prevRow?.body_kind === 'inline') this.st.deleteInline!.run(prevRow.body_id);
+    if (inlineBody) this.st.insertInline!.run(rec.body.id, inlineBody);
+    this.st.upsertObject!.run(
+      rec.bucketId,
+      rec.key,
+      rec.size,
+      rec.etag,
+      rec.lastModified,
+      rec.storageClass,
+      JSON.stringify(rec.headers),
+      rec.checksum ? JSON.stringify(rec.checksum) : null,
+      rec.body.kind,
+      rec.body.id,
+    );
+    return prevRow && toObject(prevRow);
+  }
+
+  async deleteObject(bucketId: number, key: string): Promise<ObjectRecord | undefined> {
+    const prevRow = this.st.getObject!.get(bucketId, key) as ObjectRow | undefined;
+    if (!prevRow) return undefined;
+    this.st.deleteObject!.run(bucketId, key);
+    if (prevRow.body_kind === 'inline') this.st.deleteInline!.run(prevRow.body_id);
+    return toObject(prevRow);
+  }
+
+  /**
+   * One index range scan per page; with a delimiter, each common prefix costs one seek
+   * past it, so a page costs O(page size) whatever the bucket's size.
+   */
+  async listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListObjectsPage> {
+    const { prefix, delimiter, limit } = q;
+    const objects: ObjectRecord[] = [];
+    const commonPrefixes: string[] = [];
+    let last: string | undefined;
+    let after = q.after ?? '';
+    let from: string | undefined;
+    // Resuming inside a rolled-up prefix means skipping that whole prefix.
+    if (delimiter && after.startsWith(prefix)) {
+      const i = after.indexOf(delimiter, prefix.length);
+      if (i >= 0) {
+        from = prefixSuccessor(after.slice(0, i + delimiter.length));
+        if (from === undefined) return { objects, commonPrefixes, isTruncated: false };
+      }
+    }
+    const batch = Math.min(limit + 1, 1001);
+    for (;;) {
+      const rows = (from !== undefined ? this.st.listFrom!.all(bucketId, from, batch) : this.st.listAfter!.all(bucketId, after, prefix, batch)) as ObjectRow[];
+      if (rows.length === 0) return { objects, commonPrefixes, isTruncated: false, last };
+      let jumped = false;
+      for (const r of rows) {
+        if (!r.key.startsWith(prefix)) return { objects, commonPrefixes, isTruncated: false, last };
+        if (objects.length + commonPrefixes.length === limit) return { objects, commonPrefixes, isTruncated: true, last };
+        const i = delimiter ? r.key.indexOf(delimiter, prefix.length) : -1;
+        if (i >= 0) {
+          const cp = r.key.slice(0, i + delimiter!.length);
+          commonPrefixes.push(cp);
+          last = cp;
+          from = prefixSuccessor(cp);
+          if (from === undefined) return { objects, commonPrefixes, isTruncated: false, last };
+          jumped = true;
+          break;
+        }
+        objects.push(toObject(r));
+        last = r.key;
+      }
+      if (!jumped) {
+        if (rows.length < batch) return { objects, commonPrefixes, isTruncated: false, last };
+        after = last!;
+        from = undefined;
+      }
+    }
+  }
+
+  async readInline(id: string): Promise<Buffer | undefined> {
+    const r = this.st.readInline!.get(id) as { data: Buffer } | undefined;
+    return r?.data;
+  }
+
+  async hasFileBlob(id: string): Promise<boolean> {
+    return !!this.st.hasFileBlob!.get(id);
+  }
+}
+
+export function etagMatches(condition: string, etag: string): boolean {
+  if (condition.trim() === '*') return true;
+  return condition.split(',').some((c) => {
+    const t = c.trim().replace(/^W\//, '');
+    return t === etag || `"${t}"` === etag;
+  });
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly kind = 'sqlite';
+  readonly s3: S3Repository;
+  private readonly db: Database.Database;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly rollback: Statement;
+
+  constructor(dataDir: string, opts: { fsync?: boolean } = {}) {
+    this.db = new Database(join(dataDir, 'metadata.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.s3 = new SqliteS3Repository(this.db);
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
+    this.commit = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const hooks: Array<() => unknown> = [];
+    const run = async (): Promise<T> => {
+      this.begin.run();
+      try {
+        const result = await fn({ s3: this.s3, afterCommit: (h) => hooks.push(h) });
+        this.commit.run();
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.rollback.run();
+        throw e;
+      }
+    };
+    // Serialise transactions: one SQLite connection means one open transaction at a time.
+    const p = this.lock.then(run, run);
+    this.lock = p.catch(() => undefined);
+    const result = await p;
+    // Hooks run outside the lock so slow clean-up never holds up other writers.
+    for (const h of hooks) {
+      try {
+        await h();
+      } catch (e) {
+        log.warn(`after-commit hook failed: ${(e as Error).message}`);
+      }
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.lock;
+    if (this.db.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+}

@@ -64,6 +64,7 @@ export const CommonErrors = defineErrors({
   IncompleteSignature: { status: 400, message: 'The request signature does not conform to AWS standards.' },
   InvalidRequest: { status: 400, message: 'Invalid Request' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   MalformedInput: { status: 400, message: 'The request could not be parsed.' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },

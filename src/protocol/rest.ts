@@ -109,7 +109,7 @@ export class RestRouter {
         try {
           labels[k] = uriDecode(labels[k]!);
         } catch {
-          throw CommonErrors.InvalidArgument({ message: 'The request URI is not valid UTF-8 percent-encoding.' });
+          throw CommonErrors.InvalidURI({ URI: path });
         }
       }
       return { op: r.op, labels };

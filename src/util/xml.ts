@@ -6,12 +6,10 @@ const escapes: Record<string, string> = {
   '"': '&quot;',
   "'": '&apos;',
   '\r': '&#13;',
-  '\n': '&#10;',
-  '\t': '&#9;',
 };
 
 export function escapeXml(s: string): string {
-  // S3 keys may hold CR, LF and tab: AWS escapes them as character references so that
-  // XML parsers do not normalise them away.
-  return /[&<>"'\r\n\t]/.test(s) ? s.replace(/[&<>"'\r\n\t]/g, (c) => escapes[c]!) : s;
+  // XML parsers keep LF and TAB in element text but turn CR into LF, so a key holding a
+  // CR must carry it as a character reference to survive the round trip.
+  return /[&<>"'\r]/.test(s) ? s.replace(/[&<>"'\r]/g, (c) => escapes[c]!) : s;
 }

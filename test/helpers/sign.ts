@@ -58,9 +58,15 @@ export function sign(host: string, r: RawRequest): Record<string, string> {
     .sort();
   const lower: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+  let uri: string;
+  try {
+    uri = canonicalUri(r.path, service === 's3');
+  } catch {
+    uri = r.path; // a deliberately broken path: the server must refuse it before any signature check
+  }
   const canonical = [
     r.method,
-    canonicalUri(r.path, service === 's3'),
+    uri,
     canonicalQuery(parseQuery(r.query ?? '')),
     names.map((n) => `${n}:${canonicalHeaderValue(lower[n])}\n`).join(''),
     names.join(';'),

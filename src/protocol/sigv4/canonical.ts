@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { CommonErrors } from '../errors.js';
 
 /**
  * SigV4 building blocks shared by verification (server) and signing (tests, bench).
@@ -48,10 +49,14 @@ function removeDotSegments(path: string): string {
 export function canonicalUri(rawPath: string, s3: boolean): string {
   if (rawPath === '' || rawPath === '/') return '/';
   if (s3) {
-    return rawPath
-      .split('/')
-      .map((seg) => uriEncode(uriDecode(seg)))
-      .join('/');
+    try {
+      return rawPath
+        .split('/')
+        .map((seg) => uriEncode(uriDecode(seg)))
+        .join('/');
+    } catch {
+      throw CommonErrors.InvalidURI({ message: "Couldn't parse the specified URI.", URI: rawPath });
+    }
   }
   return removeDotSegments(rawPath)
     .split('/')

@@ -32,6 +32,29 @@ export interface ObjectRecord {
   headers: Record<string, string>;
   checksum?: ChecksumRecord;
   body: BodyRef;
+  /** Part sizes of an object completed from a multipart upload, in order. */
+  parts?: number[];
+}
+
+export interface UploadRecord {
+  uploadId: string;
+  bucketId: number;
+  key: string;
+  initiated: number;
+  storageClass: string;
+  headers: Record<string, string>;
+  checksumAlgorithm?: string;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface PartRecord {
+  uploadId: string;
+  partNumber: number;
+  size: number;
+  etag: string;
+  lastModified: number;
+  checksum?: string;
+  body: BodyRef;
 }
 
 export interface ListObjectsQuery {
@@ -79,6 +102,15 @@ export interface S3Repository {
   deleteObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListObjectsPage>;
   readInline(id: string): Promise<Buffer | undefined>;
+  createUpload(u: UploadRecord): Promise<void>;
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  /** Uploads of a bucket ordered by (key, uploadId), after the given markers. */
+  listUploads(bucketId: number, q: { prefix: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<UploadRecord[]>;
+  /** Stores a part (and its inline body); returns the part it replaced. */
+  putPart(p: PartRecord, inlineBody: Buffer | undefined): Promise<PartRecord | undefined>;
+  listParts(uploadId: string, q: { after?: number; limit: number }): Promise<PartRecord[]>;
+  /** Removes the upload and its parts' rows (and inline bodies); returns the parts. */
+  deleteUpload(uploadId: string): Promise<PartRecord[]>;
   /** All file-blob ids referenced, for the orphan sweep. */
   hasFileBlob(id: string): Promise<boolean>;
 }

@@ -9,7 +9,9 @@ import {
   type ListObjectsQuery,
   type MetadataStore,
   type ObjectRecord,
+  type PartRecord,
   type PutCondition,
+  type UploadRecord,
   type S3Repository,
   type Transaction,
 } from './metadata.js';
@@ -46,7 +48,78 @@ const MIGRATIONS: string[] = [
      id TEXT PRIMARY KEY,
      data BLOB NOT NULL
    ) WITHOUT ROWID;`,
+  `ALTER TABLE objects ADD COLUMN parts TEXT;
+   CREATE TABLE uploads (
+     upload_id TEXT PRIMARY KEY,
+     bucket_id INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     initiated INTEGER NOT NULL,
+     storage_class TEXT NOT NULL,
+     headers TEXT NOT NULL,
+     checksum_algorithm TEXT,
+     checksum_type TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX uploads_by_key ON uploads(bucket_id, key, upload_id);
+   CREATE TABLE parts (
+     upload_id TEXT NOT NULL,
+     part_number INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     etag TEXT NOT NULL,
+     last_modified INTEGER NOT NULL,
+     checksum TEXT,
+     body_kind TEXT NOT NULL,
+     body_id TEXT NOT NULL,
+     PRIMARY KEY (upload_id, part_number)
+   ) WITHOUT ROWID;
+   CREATE INDEX parts_body ON parts(body_id);`,
 ];
+
+interface UploadRow {
+  upload_id: string;
+  bucket_id: number;
+  key: string;
+  initiated: number;
+  storage_class: string;
+  headers: string;
+  checksum_algorithm: string | null;
+  checksum_type: 'FULL_OBJECT' | 'COMPOSITE' | null;
+}
+
+function toUpload(r: UploadRow): UploadRecord {
+  return {
+    uploadId: r.upload_id,
+    bucketId: r.bucket_id,
+    key: r.key,
+    initiated: r.initiated,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers),
+    checksumAlgorithm: r.checksum_algorithm ?? undefined,
+    checksumType: r.checksum_type ?? undefined,
+  };
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  checksum: string | null;
+  body_kind: 'inline' | 'file';
+  body_id: string;
+}
+
+function toPart(r: PartRow): PartRecord {
+  return {
+    uploadId: r.upload_id,
+    partNumber: r.part_number,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    checksum: r.checksum ?? undefined,
+    body: { kind: r.body_kind, id: r.body_id },
+  };
+}
 
 interface ObjectRow {
   bucket_id: number;
@@ -59,6 +132,7 @@ interface ObjectRow {
   checksum: string | null;
   body_kind: 'inline' | 'file';
   body_id: string;
+  parts: string | null;
 }
 
 function toObject(r: ObjectRow): ObjectRecord {
@@ -72,6 +146,7 @@ function toObject(r: ObjectRow): ObjectRecord {
     headers: JSON.parse(r.headers),
     checksum: r.checksum ? JSON.parse(r.checksum) : undefined,
     body: { kind: r.body_kind, id: r.body_id },
+    parts: r.parts ? JSON.parse(r.parts) : undefined,
   };
 }
 
@@ -100,11 +175,11 @@ class SqliteS3Repository implements S3Repository {
       deleteBucket: p('DELETE FROM buckets WHERE id = ?'),
       getObject: p('SELECT * FROM objects WHERE bucket_id = ? AND key = ?'),
       upsertObject: p(
-        `INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id, parts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (bucket_id, key) DO UPDATE SET size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, storage_class = excluded.storage_class, headers = excluded.headers,
-           checksum = excluded.checksum, body_kind = excluded.body_kind, body_id = excluded.body_id`,
+           checksum = excluded.checksum, body_kind = excluded.body_kind, body_id = excluded.body_id, parts = excluded.parts`,
       ),
       deleteObject: p('DELETE FROM objects WHERE bucket_id = ? AND key = ?'),
       insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
@@ -112,7 +187,22 @@ class SqliteS3Repository implements S3Repository {
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
       listAfter: p('SELECT * FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?'),
       listFrom: p('SELECT * FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?'),
-      hasFileBlob: p("SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file' LIMIT 1"),
+      hasFileBlob: p("SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file' UNION ALL SELECT 1 FROM parts WHERE body_id = ? AND body_kind = 'file' LIMIT 1"),
+      insertUpload: p(
+        'INSERT INTO uploads (upload_id, bucket_id, key, initiated, storage_class, headers, checksum_algorithm, checksum_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      getUpload: p('SELECT * FROM uploads WHERE upload_id = ?'),
+      listUploads: p('SELECT * FROM uploads WHERE bucket_id = ? AND key >= ? AND (key > ? OR upload_id > ?) ORDER BY key, upload_id LIMIT ?'),
+      getPart: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+      upsertPart: p(
+        `INSERT INTO parts (upload_id, part_number, size, etag, last_modified, checksum, body_kind, body_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+           checksum = excluded.checksum, body_kind = excluded.body_kind, body_id = excluded.body_id`,
+      ),
+      listParts: p('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      allParts: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
+      deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
+      deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
     };
   }
 
@@ -165,6 +255,7 @@ class SqliteS3Repository implements S3Repository {
       rec.checksum ? JSON.stringify(rec.checksum) : null,
       rec.body.kind,
       rec.body.id,
+      rec.parts ? JSON.stringify(rec.parts) : null,
     );
     return prevRow && toObject(prevRow);
   }
@@ -231,7 +322,45 @@ class SqliteS3Repository implements S3Repository {
   }
 
   async hasFileBlob(id: string): Promise<boolean> {
-    return !!this.st.hasFileBlob!.get(id);
+    return !!this.st.hasFileBlob!.get(id, id);
+  }
+
+  async createUpload(u: UploadRecord): Promise<void> {
+    this.st.insertUpload!.run(u.uploadId, u.bucketId, u.key, u.initiated, u.storageClass, JSON.stringify(u.headers), u.checksumAlgorithm ?? null, u.checksumType ?? null);
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    const r = this.st.getUpload!.get(uploadId) as UploadRow | undefined;
+    return r && toUpload(r);
+  }
+
+  async listUploads(bucketId: number, q: { prefix: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<UploadRecord[]> {
+    // Without an upload-id marker, the key marker excludes every upload of that key.
+    const keyMarker = q.keyMarker ?? '';
+    const idMarker = q.keyMarker !== undefined && q.uploadIdMarker !== undefined ? q.uploadIdMarker : '\u{10FFFF}';
+    const from = keyMarker > q.prefix ? keyMarker : q.prefix;
+    const rows = this.st.listUploads!.all(bucketId, from, keyMarker, idMarker, q.limit) as UploadRow[];
+    return rows.filter((r) => r.key.startsWith(q.prefix)).map(toUpload);
+  }
+
+  async putPart(p: PartRecord, inlineBody: Buffer | undefined): Promise<PartRecord | undefined> {
+    const prev = this.st.getPart!.get(p.uploadId, p.partNumber) as PartRow | undefined;
+    if (prev?.body_kind === 'inline') this.st.deleteInline!.run(prev.body_id);
+    if (inlineBody) this.st.insertInline!.run(p.body.id, inlineBody);
+    this.st.upsertPart!.run(p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, p.checksum ?? null, p.body.kind, p.body.id);
+    return prev && toPart(prev);
+  }
+
+  async listParts(uploadId: string, q: { after?: number; limit: number }): Promise<PartRecord[]> {
+    return (this.st.listParts!.all(uploadId, q.after ?? 0, q.limit) as PartRow[]).map(toPart);
+  }
+
+  async deleteUpload(uploadId: string): Promise<PartRecord[]> {
+    const parts = (this.st.allParts!.all(uploadId) as PartRow[]).map(toPart);
+    for (const p of parts) if (p.body.kind === 'inline') this.st.deleteInline!.run(p.body.id);
+    this.st.deleteParts!.run(uploadId);
+    this.st.deleteUpload!.run(uploadId);
+    return parts;
   }
 }
 

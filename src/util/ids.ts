@@ -36,3 +36,8 @@ export function uuid(): string {
 export function blobId(): string {
   return random(16).toString('hex');
 }
+
+/** Multipart upload ids: long opaque URL-safe tokens, as S3's are. */
+export function uploadId(): string {
+  return random(48).toString('base64url');
+}

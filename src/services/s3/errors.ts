@@ -32,6 +32,12 @@ export const S3Errors = {
     ConditionalRequestConflict: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
     InvalidObjectState: { status: 403, message: 'The operation is not valid for the object\'s storage class' },
     InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+    InvalidPart: {
+      status: 400,
+      message: "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+    },
+    InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.' },
+    EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
     NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' },
   }),
 };

@@ -5,6 +5,15 @@ import { S3Errors } from './errors.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
 import { copyObject, deleteObject, deleteObjects, getObject, getObjectAttributes, headObject, putObject } from './objects.js';
 import { listObjects, listObjectsV2 } from './list.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+  uploadPartCopy,
+} from './multipart.js';
 
 /**
  * S3: operation name → handler and the IAM action it needs. Operations of the model that
@@ -58,5 +67,12 @@ export const s3Service: ServiceDef = {
     GetObjectAttributes: { handler: getObjectAttributes, action: 's3:GetObjectAttributes' },
     ListObjects: { handler: listObjects, action: 's3:ListBucket' },
     ListObjectsV2: { handler: listObjectsV2, action: 's3:ListBucket' },
+    CreateMultipartUpload: { handler: createMultipartUpload, action: 's3:PutObject' },
+    UploadPart: { handler: uploadPart, action: 's3:PutObject' },
+    UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject' },
+    CompleteMultipartUpload: { handler: completeMultipartUpload, action: 's3:PutObject' },
+    AbortMultipartUpload: { handler: abortMultipartUpload, action: 's3:AbortMultipartUpload' },
+    ListParts: { handler: listParts, action: 's3:ListMultipartUploadParts' },
+    ListMultipartUploads: { handler: listMultipartUploads, action: 's3:ListBucketMultipartUploads' },
   },
 };

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { RequestContext } from '../../server/context.js';
-import type { BucketRecord, ObjectRecord, PutCondition } from '../../storage/metadata.js';
+import type { BucketRecord, ObjectRecord, PutCondition, Transaction } from '../../storage/metadata.js';
 import { etagMatches } from '../../storage/sqlite.js';
 import { now } from '../../util/clock.js';
 import { blobId } from '../../util/ids.js';
@@ -21,11 +21,11 @@ const META = 'x-amz-meta-';
 
 type Input = Record<string, any>;
 
-function checksumMember(algo: ChecksumAlgorithm): string {
+export function checksumMember(algo: ChecksumAlgorithm): string {
   return `Checksum${algo}`;
 }
 
-function storedHeaders(input: Input): Record<string, string> {
+export function storedHeaders(input: Input): Record<string, string> {
   const out: Record<string, string> = {};
   for (const h of STORED_HEADERS) {
     let v = input[h];
@@ -52,7 +52,7 @@ function storedHeaders(input: Input): Record<string, string> {
 }
 
 /** The checksum algorithm a request asks for: explicit, implied by a value header, or named in x-amz-trailer. */
-function requestedChecksum(input: Input, ctx: RequestContext): ChecksumAlgorithm | undefined {
+export function requestedChecksum(input: Input, ctx: RequestContext): ChecksumAlgorithm | undefined {
   if (input.ChecksumAlgorithm !== undefined) {
     const a = String(input.ChecksumAlgorithm).toUpperCase();
     if (!isChecksumAlgorithm(a)) throw S3Errors.InvalidRequest({ message: 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]' });
@@ -68,7 +68,7 @@ function requestedChecksum(input: Input, ctx: RequestContext): ChecksumAlgorithm
   return undefined;
 }
 
-async function* emptyBody(): AsyncGenerator<Buffer> {}
+export async function* emptyBody(): AsyncGenerator<Buffer> {}
 
 /** Reads a request body into a new (uncommitted) object body. */
 async function receiveObjectBody(input: Input, ctx: RequestContext, source: AsyncIterable<Buffer> | undefined): Promise<{ body: ReceivedBody; algo?: ChecksumAlgorithm }> {
@@ -85,7 +85,24 @@ async function receiveObjectBody(input: Input, ctx: RequestContext, source: Asyn
  * Makes a received body durable and visible: file bodies are renamed into place first, then
  * the metadata commits (atomically with any condition); the replaced body is removed after.
  */
-async function commitObject(ctx: RequestContext, bucket: BucketRecord, key: string, received: ReceivedBody, fields: Omit<ObjectRecord, 'bucketId' | 'key' | 'size' | 'etag' | 'body' | 'checksum' | 'lastModified'>, cond?: PutCondition): Promise<ObjectRecord> {
+export interface CommitExtras {
+  /** Multipart objects have their own ETag and checksum forms, and part sizes. */
+  etag?: string;
+  checksum?: ObjectRecord['checksum'];
+  parts?: number[];
+  /** More work to do in the same transaction (e.g. dropping the finished upload). */
+  inTransaction?: (tx: Transaction) => Promise<void>;
+}
+
+export async function commitObject(
+  ctx: RequestContext,
+  bucket: BucketRecord,
+  key: string,
+  received: ReceivedBody,
+  fields: Pick<ObjectRecord, 'storageClass' | 'headers'>,
+  cond?: PutCondition,
+  extras: CommitExtras = {},
+): Promise<ObjectRecord> {
   const { blobs, store } = ctx.runtime;
   const body: ObjectRecord['body'] = received.temp
     ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) }
@@ -94,16 +111,18 @@ async function commitObject(ctx: RequestContext, bucket: BucketRecord, key: stri
     bucketId: bucket.id,
     key,
     size: received.size,
-    etag: `"${received.md5Hex}"`,
+    etag: extras.etag ?? `"${received.md5Hex}"`,
     lastModified: now(),
     body,
-    checksum: received.checksum && { ...received.checksum, type: 'FULL_OBJECT' },
+    checksum: extras.checksum ?? (received.checksum && { ...received.checksum, type: 'FULL_OBJECT' }),
+    parts: extras.parts,
     ...fields,
   };
   try {
     await store.transaction(async (tx) => {
       const prev = await tx.s3.putObject(rec, received.inline, cond);
       if (prev?.body.kind === 'file') tx.afterCommit(() => blobs.remove(prev.body.id));
+      await extras.inTransaction?.(tx);
     });
   } catch (e) {
     if (body.kind === 'file') await blobs.remove(body.id);
@@ -112,18 +131,18 @@ async function commitObject(ctx: RequestContext, bucket: BucketRecord, key: stri
   return rec;
 }
 
-function checksumOutput(rec: ObjectRecord): Record<string, string> {
+export function checksumOutput(rec: ObjectRecord): Record<string, string> {
   if (!rec.checksum) return {};
   return { [checksumMember(rec.checksum.algorithm as ChecksumAlgorithm)]: rec.checksum.value, ChecksumType: rec.checksum.type };
 }
 
-function validateStorageClass(sc: string | undefined): string {
+export function validateStorageClass(sc: string | undefined): string {
   if (sc === undefined) return 'STANDARD';
   if (!STORAGE_CLASSES.has(sc)) throw S3Errors.InvalidStorageClass({ StorageClassRequested: sc });
   return sc;
 }
 
-function writeConditions(input: Input): PutCondition | undefined {
+export function writeConditions(input: Input): PutCondition | undefined {
   if (input.IfNoneMatch !== undefined) {
     if (input.IfNoneMatch.trim() !== '*') throw S3Errors.NotImplemented({ message: 'A header you provided implies functionality that is not implemented', Header: 'If-None-Match' });
     return { ifNoneMatch: true };
@@ -180,7 +199,7 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-async function loadObject(ctx: RequestContext, bucketName: string, key: string): Promise<ObjectRecord> {
+export async function loadObject(ctx: RequestContext, bucketName: string, key: string): Promise<ObjectRecord> {
   const bucket = await requireBucket(ctx, bucketName);
   const rec = await ctx.runtime.store.s3.getObject(bucket.id, key);
   if (!rec) throw S3Errors.NoSuchKey({ Key: key });
@@ -221,7 +240,7 @@ function representation(rec: ObjectRecord, input: Input, checksumMode: boolean):
 }
 
 /** Opens the body for reading; file bodies are opened before the response so a concurrent overwrite cannot pull them away. */
-async function openBody(ctx: RequestContext, rec: ObjectRecord): Promise<{ inline?: Buffer; handle?: FileHandle }> {
+export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
   if (rec.body.kind === 'inline') {
     const data = await ctx.runtime.store.s3.readInline(rec.body.id);
     if (!data) throw new Error(`inline body ${rec.body.id} of ${rec.key} is missing`);
@@ -233,21 +252,25 @@ async function openBody(ctx: RequestContext, rec: ObjectRecord): Promise<{ inlin
 async function readObject(input: Input, ctx: RequestContext, withBody: boolean) {
   validateKey(input.Key);
   let rec = await loadObject(ctx, input.Bucket, input.Key);
-  if (input.PartNumber !== undefined && input.PartNumber !== 1) {
-    throw S3Errors.InvalidPartNumber({ PartNumberRequested: String(input.PartNumber), ActualPartCount: '1' });
-  }
   checkReadConditions(input, rec);
-  const range = input.PartNumber === undefined ? parseRange(input.Range, rec.size) : undefined;
+  let range = input.PartNumber === undefined ? parseRange(input.Range, rec.size) : undefined;
+  if (input.PartNumber !== undefined) {
+    const sizes = rec.parts ?? [rec.size];
+    if (input.PartNumber < 1 || input.PartNumber > sizes.length) {
+      throw S3Errors.InvalidPartNumber({ PartNumberRequested: String(input.PartNumber), ActualPartCount: String(sizes.length) });
+    }
+    // GET ?partNumber=N serves that part's byte range of a multipart object.
+    if (rec.parts) {
+      const start = sizes.slice(0, input.PartNumber - 1).reduce((a, b) => a + b, 0);
+      range = { start, end: start + sizes[input.PartNumber - 1]! - 1 };
+    }
+  }
   let opened: { inline?: Buffer; handle?: FileHandle } | undefined;
   if (withBody) {
-    try {
-      opened = await openBody(ctx, rec);
-    } catch (e) {
-      // Overwritten between the metadata read and the open: read the new version.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      rec = await loadObject(ctx, input.Bucket, input.Key);
-      opened = await openBody(ctx, rec);
-    }
+    // Overwritten between the metadata read and the open: serve the new version.
+    const current = await openCurrentBody(ctx, rec, input.Bucket);
+    rec = current.rec;
+    opened = current;
   }
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
   if (range) {
@@ -255,7 +278,8 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
     out.ContentRange = `bytes ${range.start}-${range.end}/${rec.size}`;
     out.ContentLength = range.end - range.start + 1;
   }
-  if (input.PartNumber !== undefined) out.PartsCount = 1;
+  // Only returned when the request names a part of a multipart object.
+  if (rec.parts && input.PartNumber !== undefined) out.PartsCount = rec.parts.length;
   if (opened) {
     const start = range?.start ?? 0;
     const end = range ? range.end : rec.size - 1;
@@ -314,7 +338,7 @@ export async function deleteObjects(input: Input, ctx: RequestContext) {
   return { Deleted: Deleted.length ? Deleted : undefined, Errors: Errors.length ? Errors : undefined };
 }
 
-function parseCopySource(source: string): { bucket: string; key: string; versionId?: string } {
+export function parseCopySource(source: string): { bucket: string; key: string; versionId?: string } {
   let s = source;
   let versionId: string | undefined;
   const q = s.indexOf('?');
@@ -336,27 +360,42 @@ function parseCopySource(source: string): { bucket: string; key: string; version
   return { bucket: s.slice(0, slash), key: s.slice(slash + 1), versionId };
 }
 
-async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
+export async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
   yield buf;
 }
 
-async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
-  const stream = handle.createReadStream({ autoClose: true });
+export async function* fileChunks(handle: FileHandle, start?: number, end?: number): AsyncGenerator<Buffer> {
+  const stream = handle.createReadStream({ autoClose: true, start, end });
   for await (const c of stream) yield c as Buffer;
+}
+
+/** x-amz-copy-source-if-* conditions, all answered with 412. */
+export function checkCopySourceConditions(input: Input, source: ObjectRecord): void {
+  const lm = Math.floor(source.lastModified / 1000) * 1000;
+  if (input.CopySourceIfMatch !== undefined && !etagMatches(input.CopySourceIfMatch, source.etag)) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Match' });
+  if (input.CopySourceIfNoneMatch !== undefined && etagMatches(input.CopySourceIfNoneMatch, source.etag)) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-None-Match' });
+  if (input.CopySourceIfUnmodifiedSince instanceof Date && lm > input.CopySourceIfUnmodifiedSince.getTime()) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Unmodified-Since' });
+  if (input.CopySourceIfModifiedSince instanceof Date && lm <= input.CopySourceIfModifiedSince.getTime()) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Modified-Since' });
+}
+
+/** Opens an object's body, re-reading the metadata once if a concurrent overwrite removed the file. */
+export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bucket: string): Promise<{ rec: ObjectRecord; inline?: Buffer; handle?: FileHandle }> {
+  try {
+    return { rec, ...(await openBody(ctx, rec)) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const fresh = await loadObject(ctx, bucket, rec.key);
+    return { rec: fresh, ...(await openBody(ctx, fresh)) };
+  }
 }
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
-  let source = await loadObject(ctx, src.bucket, src.key);
+  const source = await loadObject(ctx, src.bucket, src.key);
   if (src.versionId !== undefined && src.versionId !== 'null') throw S3Errors.InvalidArgument({ message: 'Invalid version id specified', ArgumentName: 'versionId' });
-  // x-amz-copy-source-if-* conditions, all answered with 412.
-  const lm = Math.floor(source.lastModified / 1000) * 1000;
-  if (input.CopySourceIfMatch !== undefined && !etagMatches(input.CopySourceIfMatch, source.etag)) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Match' });
-  if (input.CopySourceIfNoneMatch !== undefined && etagMatches(input.CopySourceIfNoneMatch, source.etag)) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-None-Match' });
-  if (input.CopySourceIfUnmodifiedSince instanceof Date && lm > input.CopySourceIfUnmodifiedSince.getTime()) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Unmodified-Since' });
-  if (input.CopySourceIfModifiedSince instanceof Date && lm <= input.CopySourceIfModifiedSince.getTime()) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Modified-Since' });
+  checkCopySourceConditions(input, source);
 
   const directive = input.MetadataDirective ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw S3Errors.InvalidArgument({ message: 'Unknown metadata directive.', ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
@@ -370,14 +409,7 @@ export async function copyObject(input: Input, ctx: RequestContext) {
   const headers = directive === 'REPLACE' ? storedHeaders(input) : { ...source.headers };
   // Keep the source's checksum algorithm unless the request names another.
   const algo = (input.ChecksumAlgorithm as ChecksumAlgorithm | undefined) ?? (source.checksum?.type === 'FULL_OBJECT' ? (source.checksum.algorithm as ChecksumAlgorithm) : undefined);
-  let opened;
-  try {
-    opened = await openBody(ctx, source);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    source = await loadObject(ctx, src.bucket, src.key);
-    opened = await openBody(ctx, source);
-  }
+  const opened = await openCurrentBody(ctx, source, src.bucket);
   const body = await receiveBody(
     opened.inline ? bufferChunks(opened.inline) : fileChunks(opened.handle!),
     ctx.runtime.blobs,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from './util/paths.js';
 import type { AddressInfo } from 'node:net';
 import { defaultConfig, type Config } from './server/config.js';
 import { createHttpServer } from './server/http.js';
@@ -22,7 +22,7 @@ export interface Nimbus {
 
 function packageVersion(): string {
   try {
-    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+    const pkg = join(packageRoot(), 'package.json');
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';

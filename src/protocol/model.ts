@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../util/paths.js';
 
 /**
  * The AWS service models (botocore's service-2.json, Apache-2.0, vendored gzipped in
@@ -74,14 +74,13 @@ export interface ServiceModel {
   shapes: Record<string, Shape>;
 }
 
-const modelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
 const cache = new Map<string, ServiceModel>();
 
 /** Loads models/<name>.json.gz once; documentation strings are dropped to save memory. */
 export function loadModel(name: string): ServiceModel {
   let model = cache.get(name);
   if (!model) {
-    const text = gunzipSync(readFileSync(join(modelsDir, `${name}.json.gz`))).toString('utf8');
+    const text = gunzipSync(readFileSync(join(packageRoot(), 'models', `${name}.json.gz`))).toString('utf8');
     model = JSON.parse(text, (key, value) => (key === 'documentation' ? undefined : value)) as ServiceModel;
     for (const [opName, op] of Object.entries(model.operations)) op.name = opName;
     cache.set(name, model);

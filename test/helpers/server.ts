@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
  * dir, exactly as a user would, and waits for /_nimbus/health.
  */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+/** The bundled CLI, exactly what `npm start` and the `nimbus` bin run. */
+export const CLI = join(ROOT, 'dist', 'nimbus.mjs');
 
 export interface TestServer {
   url: string;

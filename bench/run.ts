@@ -23,7 +23,11 @@
  *
  * Every request is signed with SigV4 by bench/sigv4-client.ts (Nimbus verifies it;
  * moto and s3rver do not). The load generator runs in this process and shares the
- * machine with the target, which the ceiling row makes visible.
+ * machine with the target, which the ceiling row makes visible; the console also
+ * shows the CPU (in cores, from /proc) used per phase by the server and by the
+ * bench process, to tell a busy server from a busy client or an idle, waiting one.
+ * After the timed phases, a key and a query value that need percent-encoding are
+ * PUT/GET/LISTed once to check that the signer and the server agree (notes only).
  *
  * Env: BENCH_SECONDS (default 5) per timed phase, BENCH_TARGETS (default
  * nimbus,moto,s3rver,ceiling), BENCH_CONCURRENCY (16), BENCH_BIG_MIB (256),
@@ -37,17 +41,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { S3Client, type S3Response } from './sigv4-client.js';
-import { ALL_TARGETS, REPO_ROOT, startTarget, type RunningTarget, type TargetName } from './targets.js';
+import { ALL_TARGETS, REPO_ROOT, startTarget, treeCpuSeconds, type RunningTarget, type TargetName } from './targets.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 256);
 const LIST_KEYS = 2000;
+const LOAD_AT_START = os.loadavg();
 const BUCKET = 'bench';
 const SMALL_BODY = randomBytes(4096);
 const ZERO_CHUNK = Buffer.alloc(1 << 20);
 const SMALL_TIMEOUT_MS = 30_000;
 const BIG_TIMEOUT_MS = 120_000;
+
+for (const [k, v] of Object.entries({ BENCH_SECONDS: SECONDS, BENCH_CONCURRENCY: CONCURRENCY, BENCH_BIG_MIB: BIG_MIB })) {
+  if (!(v > 0)) {
+    console.error(`${k} must be a positive number (got ${process.env[k]})`);
+    process.exit(2);
+  }
+}
 
 function parseTargets(): TargetName[] {
   const raw = process.env.BENCH_TARGETS;
@@ -119,6 +131,9 @@ interface LoadResult {
   p99: number;
   firstError?: string;
   exhausted: boolean;
+  /** CPU used during the phase, in cores (1.0 = one core busy), by the server and by this process. */
+  serverCores: number;
+  clientCores: number;
 }
 
 /** Returned by an op when there is nothing left to do (e.g. no object left to delete). */
@@ -129,7 +144,9 @@ type Op = (worker: number) => Promise<string | undefined | typeof EXHAUSTED>;
  * Runs `op` in `concurrency` loops until `durationMs` has passed (or an op reports
  * EXHAUSTED). Each op resolves undefined on success or an error description.
  */
-async function runLoad(durationMs: number, concurrency: number, op: Op, alive: () => string | undefined): Promise<LoadResult> {
+async function runLoad(durationMs: number, concurrency: number, op: Op, alive: () => string | undefined, pid: number): Promise<LoadResult> {
+  const serverCpu0 = treeCpuSeconds(pid);
+  const clientCpu0 = process.cpuUsage();
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -167,9 +184,12 @@ async function runLoad(durationMs: number, concurrency: number, op: Op, alive: (
   };
   await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   const elapsedS = (performance.now() - start) / 1000;
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const serverCores = (treeCpuSeconds(pid) - serverCpu0) / elapsedS;
+  const clientCores = (clientCpu.user + clientCpu.system) / 1e6 / elapsedS;
   const sorted = Float64Array.from(latencies).sort();
   const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]! : NaN);
-  return { ok: latencies.length, errors, elapsedS, p50: pct(0.5), p99: pct(0.99), firstError, exhausted };
+  return { ok: latencies.length, errors, elapsedS, p50: pct(0.5), p99: pct(0.99), firstError, exhausted, serverCores, clientCores };
 }
 
 /** Runs ops over a fixed list of items with `concurrency` loops (untimed set-up work). */
@@ -327,7 +347,7 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
           const err = expect(resp, 200);
           tokens[w] = err ? undefined : nextToken(resp.body.toString('utf8'));
           return err;
-        }, alive);
+        }, alive, t.pid);
         record(res, 'LIST', r);
       }
     }
@@ -341,7 +361,7 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
         res.na([`${phase}.rate`, `${phase}.p50`, `${phase}.p99`], 'no objects from the PUT phase');
         continue;
       }
-      const r = await runLoad(ms, CONCURRENCY, ops[phase], alive);
+      const r = await runLoad(ms, CONCURRENCY, ops[phase], alive, t.pid);
       record(res, phase, r);
       if (phase === 'DELETE' && r.exhausted) res.note(`DELETE ran out of objects after ${r.elapsedS.toFixed(2)} s (rate is over that time)`);
     }
@@ -371,7 +391,7 @@ function record(res: TargetResults, phase: string, r: LoadResult): void {
   res.set(ids[1]!, r.p50);
   res.set(ids[2]!, r.p99);
   console.log(
-    `    ${phase.padEnd(6)} ${(r.ok / r.elapsedS).toFixed(0).padStart(7)} /s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ok} ok in ${r.elapsedS.toFixed(2)} s)`,
+    `    ${phase.padEnd(6)} ${(r.ok / r.elapsedS).toFixed(0).padStart(7)} /s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ok} ok in ${r.elapsedS.toFixed(2)} s; CPU cores: server ${r.serverCores.toFixed(2)}, bench ${r.clientCores.toFixed(2)})`,
   );
   if (r.errors) res.note(`${phase}: ${r.errors} of ${total} requests failed (under 1%, kept); first: ${r.firstError}`);
 }
@@ -524,6 +544,7 @@ function machine(): Record<string, string> {
     moto: `${motoVersion} (python ${pyVersion})`,
     s3rver: s3rverVersion,
     date: new Date().toISOString(),
+    'load average at start (1/5/15 min)': LOAD_AT_START.map((l) => l.toFixed(2)).join(' / '),
   };
 }
 
@@ -543,6 +564,9 @@ async function main(): Promise<void> {
   console.log(
     `Nimbus S3 bench: targets ${targets.join(', ')}; ${SECONDS} s per phase, ${CONCURRENCY} clients, ${BIG_MIB} MiB big object`,
   );
+  if (LOAD_AT_START[0]! > 0.5) {
+    console.log(`warning: 1-minute load average is ${LOAD_AT_START[0]!.toFixed(2)}; other work on this machine will skew the numbers`);
+  }
   const results = new Map<TargetName, TargetResults>();
   for (const t of targets) results.set(t, await benchTarget(t));
 
@@ -585,7 +609,8 @@ async function main(): Promise<void> {
       `- idle RSS: VmRSS of the target's process tree after start-up and a 1 s pause.`,
       `- PUT/GET/HEAD/DELETE: 4 KiB objects with random keys, ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s per phase; ops/s and p50/p99 latency.`,
       `- LIST: ListObjectsV2 (\`GET /bench?list-type=2&max-keys=1000\`, then the continuation token) over a bucket holding exactly ${LIST_KEYS} keys, ${CONCURRENCY} clients; pages/s.`,
-      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s.`,
+      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s. One sample of about a second, so expect +/-25% between runs.`,
+      '- The phase order per target is: fill 2000 objects (untimed warm-up), LIST, PUT, GET, HEAD, DELETE, big PUT, big GET. A DELETE phase that runs out of objects ends early; its rate is over the time it ran.',
       '- All requests are SigV4-signed (path-style, access key `test`); Nimbus verifies signatures, moto and s3rver do not.',
       '- ceiling: a no-op Node HTTP server (`bench/ceiling.ts`) - the most this client and loopback allow.',
       '- Ratios are Nimbus divided by the peer: above 1 is better for ops/s, pages/s and MiB/s; below 1 is better for ms and MiB.',

@@ -39,7 +39,7 @@ const DEFS: Record<TargetName, TargetDef> = {
   nimbus: {
     command: (port, dataDir) => ({
       cmd: process.execPath,
-      args: [path.join(REPO_ROOT, 'dist/src/cli.js'), 'start', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
+      args: [path.join(REPO_ROOT, 'dist/nimbus.mjs'), 'start', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
       cwd: REPO_ROOT,
     }),
     probePath: '/_nimbus/health',
@@ -78,7 +78,7 @@ const DEFS: Record<TargetName, TargetDef> = {
 };
 
 export function nimbusBuilt(): boolean {
-  return existsSync(path.join(REPO_ROOT, 'dist/src/cli.js'));
+  return existsSync(path.join(REPO_ROOT, 'dist/nimbus.mjs'));
 }
 
 export function freePort(): Promise<number> {
@@ -120,6 +120,21 @@ export function treeRss(pid: number): number {
     }
   }
   return total;
+}
+
+/** CPU seconds (user + system) used so far by pid and its descendants, from /proc/<pid>/stat. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // fields 14 and 15: utime, stime
+    } catch {
+      /* process went away */
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 function descendants(pid: number): number[] {

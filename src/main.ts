@@ -53,9 +53,9 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     http.server.listen(config.port, config.host, () => res());
   });
   const port = (http.server.address() as AddressInfo).port;
-  // Warm the S3 model and sweep blobs orphaned by a crash, after we are already serving.
+  // Sweep blobs orphaned by a crash, after we are already serving. (Service models load on
+  // their first request: ~20 ms once, and no memory for services nobody uses.)
   setImmediate(() => {
-    runtime.services.get('s3').model();
     blobs.sweepOrphans((id) => store.s3.hasFileBlob(id), startedAt).catch((e) => log.warn(`orphan sweep failed: ${(e as Error).message}`));
   });
   let stopping: Promise<void> | undefined;

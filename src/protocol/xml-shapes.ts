@@ -1,4 +1,4 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import type { ServiceModel, Shape, ShapeRef } from './model.js';
 import { shapeOf } from './model.js';
 import { escapeXml } from '../util/xml.js';
@@ -70,23 +70,36 @@ function scalarText(shape: Shape, ref: ShapeRef, value: unknown): string {
   return escapeXml(String(value));
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  removeNSPrefix: true,
-  processEntities: true,
-  htmlEntities: false,
-});
+// fast-xml-parser (and its entity tables) load on the first XML request body: most
+// requests never carry one, and idle memory matters for a tool left running all day.
+type Fxp = typeof import('fast-xml-parser');
+const load = createRequire(import.meta.url);
+let fxp: { lib: Fxp; parser: InstanceType<Fxp['XMLParser']> } | undefined;
+function xml() {
+  if (!fxp) {
+    const lib = load('fast-xml-parser') as Fxp;
+    const parser = new lib.XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@',
+      parseTagValue: false,
+      parseAttributeValue: false,
+      trimValues: false,
+      removeNSPrefix: true,
+      processEntities: true,
+      htmlEntities: false,
+    });
+    fxp = { lib, parser };
+  }
+  return fxp;
+}
 
 export class XmlSyntaxError extends Error {}
 
 /** Parses an XML document; returns the root element's name and content. */
 export function parseXmlDocument(text: string): { name: string; node: unknown } {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlSyntaxError('DOCTYPE is not allowed');
-  const valid = XMLValidator.validate(text);
+  const { lib, parser } = xml();
+  const valid = lib.XMLValidator.validate(text);
   if (valid !== true) throw new XmlSyntaxError(valid.err.msg);
   const doc = parser.parse(text) as Record<string, unknown>;
   const roots = Object.keys(doc).filter((k) => k !== '?xml' && !k.startsWith('#'));

@@ -1,11 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
-import { crc32, crc32c } from '@node-rs/crc32';
+import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
 
 /**
  * The checksum algorithms S3 accepts (x-amz-checksum-*). Values travel as base64 of the
- * big-endian digest. CRC32/CRC32C use a native SIMD implementation because every default
- * SDK upload carries a CRC32 since 2025.
+ * big-endian digest. Every default SDK upload carries a CRC32 since 2025: that one is
+ * Node's own zlib.crc32 (native). CRC32C comes from @node-rs/crc32 (native SIMD), loaded on
+ * first use because it costs ~6 MB of resident memory that most users never need.
  */
+const load = createRequire(import.meta.url);
+let crc32cFn: ((b: Buffer, initial?: number) => number) | undefined;
+function crc32c(b: Buffer, initial?: number): number {
+  crc32cFn ??= (load('@node-rs/crc32') as { crc32c: (b: Buffer, initial?: number) => number }).crc32c;
+  return crc32cFn(b, initial);
+}
 export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 

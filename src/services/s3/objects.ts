@@ -17,6 +17,8 @@ import { receiveBody, type ReceivedBody } from './body-writer.js';
 /** Representation headers S3 stores with an object and returns on GET/HEAD. */
 const STORED_HEADERS = ['ContentType', 'ContentEncoding', 'ContentDisposition', 'ContentLanguage', 'CacheControl', 'Expires', 'WebsiteRedirectLocation'] as const;
 const MAX_METADATA_BYTES = 2048;
+/** File reads in 512 KiB chunks: a quarter of the syscalls and stream hops of the 64 KiB default. */
+const READ_CHUNK = 512 * 1024;
 const META = 'x-amz-meta-';
 
 type Input = Record<string, any>;
@@ -284,7 +286,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
     const start = range?.start ?? 0;
     const end = range ? range.end : rec.size - 1;
     if (opened.inline) out.Body = opened.inline.subarray(start, end + 1);
-    else out.Body = rec.size === 0 ? Buffer.alloc(0) : opened.handle!.createReadStream({ start, end, autoClose: true });
+    else out.Body = rec.size === 0 ? Buffer.alloc(0) : opened.handle!.createReadStream({ start, end, autoClose: true, highWaterMark: READ_CHUNK });
   }
   return out;
 }
@@ -365,7 +367,7 @@ export async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
 }
 
 export async function* fileChunks(handle: FileHandle, start?: number, end?: number): AsyncGenerator<Buffer> {
-  const stream = handle.createReadStream({ autoClose: true, start, end });
+  const stream = handle.createReadStream({ autoClose: true, start, end, highWaterMark: READ_CHUNK });
   for await (const c of stream) yield c as Buffer;
 }
 

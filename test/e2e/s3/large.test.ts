@@ -1,0 +1,100 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { send, sign } from '../../helpers/sign.js';
+
+/**
+ * Bodies stream: a 1 GiB PUT and GET keep the server's resident memory flat. (The same
+ * code path serves 5 GiB; 1 GiB keeps CI fast.)
+ */
+const SIZE = 1024 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+let server: TestServer;
+
+before(async () => {
+  server = await startServer();
+  assert.equal((await send(server.url, { method: 'PUT', path: '/large' })).status, 200);
+});
+
+after(async () => server?.dispose());
+
+function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+/** Samples the server's RSS every 50 ms while `work` runs; returns the peak. */
+async function peakRss<T>(work: () => Promise<T>): Promise<{ peak: number; result: T }> {
+  let peak = 0;
+  const pid = server.proc.pid!;
+  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+  try {
+    const result = await work();
+    return { peak, result };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function chunk(i: number): Buffer {
+  const b = Buffer.alloc(CHUNK, i & 0xff);
+  b.writeUInt32BE(i, 0);
+  return b;
+}
+
+describe('large objects stream in constant memory', () => {
+  it('PUT and GET of 1 GiB keep server RSS within 100 MiB of idle', async () => {
+    const url = new URL(server.url);
+    const idle = rssMiB(server.proc.pid!);
+    const expected = createHash('md5');
+    const put = await peakRss(
+      () =>
+        new Promise<{ status: number; etag: string }>((resolve, reject) => {
+          const headers = sign(url.host, { method: 'PUT', path: '/large/1g.bin', payloadHash: 'UNSIGNED-PAYLOAD' });
+          headers['content-length'] = String(SIZE);
+          const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/large/1g.bin', headers }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, etag: String(res.headers.etag) }));
+          });
+          req.on('error', reject);
+          let i = 0;
+          const pump = () => {
+            while (i < SIZE / CHUNK) {
+              const c = chunk(i++);
+              expected.update(c);
+              if (!req.write(c)) return void req.once('drain', pump);
+            }
+            req.end();
+          };
+          pump();
+        }),
+    );
+    assert.equal(put.result.status, 200);
+    assert.equal(put.result.etag, `"${expected.digest('hex')}"`);
+    assert.ok(put.peak - idle < 100, `PUT peak RSS ${put.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
+
+    const get = await peakRss(
+      () =>
+        new Promise<{ md5: string; bytes: number }>((resolve, reject) => {
+          const headers = sign(url.host, { method: 'GET', path: '/large/1g.bin' });
+          const req = request({ host: url.hostname, port: url.port, method: 'GET', path: '/large/1g.bin', headers }, (res) => {
+            const h = createHash('md5');
+            let bytes = 0;
+            res.on('data', (d: Buffer) => {
+              h.update(d);
+              bytes += d.length;
+            });
+            res.on('end', () => resolve({ md5: h.digest('hex'), bytes }));
+            res.on('error', reject);
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    );
+    assert.equal(get.result.bytes, SIZE);
+    assert.equal(`"${get.result.md5}"`, put.result.etag);
+    assert.ok(get.peak - idle < 100, `GET peak RSS ${get.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
+  });
+});

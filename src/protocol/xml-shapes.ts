@@ -86,7 +86,10 @@ function xml() {
       trimValues: false,
       removeNSPrefix: true,
       processEntities: true,
-      htmlEntities: false,
+      // Decodes numeric character references (&#x0A; &#13;): the JS SDK writes CR, LF, NEL
+      // and LS in keys that way. (It also accepts HTML names such as &nbsp;, where S3's
+      // strict parser would refuse the document: more lenient than S3, on purpose.)
+      htmlEntities: true,
     });
     fxp = { lib, parser };
   }

@@ -13,6 +13,10 @@ export class RequestContext {
   readonly start = performance.now();
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
+  /** Repeated headers kept apart, for SigV4 canonicalisation. */
+  get headersDistinct(): Record<string, string[] | undefined> {
+    return this.req.headersDistinct;
+  }
   /** Path exactly as sent, still percent-encoded. */
   readonly rawPath: string;
   readonly rawQuery: string;

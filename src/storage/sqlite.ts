@@ -374,8 +374,11 @@ export function etagMatches(condition: string, etag: string): boolean {
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
+  /** Reads outside transactions go to their own connection, so they only ever see committed data. */
   readonly s3: S3Repository;
   private readonly db: Database.Database;
+  private readonly readDb: Database.Database;
+  private readonly writeS3: S3Repository;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly begin: Statement;
   private readonly commit: Statement;
@@ -387,7 +390,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.s3 = new SqliteS3Repository(this.db);
+    this.writeS3 = new SqliteS3Repository(this.db);
+    // WAL lets this reader run beside an open write transaction, seeing the last commit.
+    this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
+    this.readDb.pragma('busy_timeout = 5000');
+    this.s3 = new SqliteS3Repository(this.readDb);
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
@@ -408,7 +415,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const run = async (): Promise<T> => {
       this.begin.run();
       try {
-        const result = await fn({ s3: this.s3, afterCommit: (h) => hooks.push(h) });
+        const result = await fn({ s3: this.writeS3, afterCommit: (h) => hooks.push(h) });
         this.commit.run();
         return result;
       } catch (e) {
@@ -433,6 +440,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     await this.lock;
+    if (this.readDb.open) this.readDb.close();
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();

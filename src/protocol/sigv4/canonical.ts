@@ -25,20 +25,18 @@ export function uriDecode(s: string): string {
   return s.includes('%') ? decodeURIComponent(s) : s;
 }
 
-function removeDotSegments(path: string): string {
+/**
+ * Path normalisation as the SDKs sign non-S3 requests: empty and "." segments dropped,
+ * ".." removes the previous one, the leading and trailing slash kept.
+ */
+function normalizePath(path: string): string {
   const out: string[] = [];
   for (const seg of path.split('/')) {
-    if (seg === '.') continue;
-    if (seg === '..') {
-      if (out.length > 1) out.pop();
-      continue;
-    }
-    out.push(seg);
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
   }
-  let result = out.join('/');
-  if (!result.startsWith('/')) result = '/' + result;
-  if ((path.endsWith('/.') || path.endsWith('/..')) && !result.endsWith('/')) result += '/';
-  return result;
+  return `/${out.join('/')}${out.length > 0 && path.endsWith('/') ? '/' : ''}`;
 }
 
 /**
@@ -58,7 +56,7 @@ export function canonicalUri(rawPath: string, s3: boolean): string {
       throw CommonErrors.InvalidURI({ message: "Couldn't parse the specified URI.", URI: rawPath });
     }
   }
-  return removeDotSegments(rawPath)
+  return normalizePath(rawPath)
     .split('/')
     .map((seg) => uriEncode(seg))
     .join('/');

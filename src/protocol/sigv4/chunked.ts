@@ -27,6 +27,8 @@ export interface ChunkedOptions {
   signing?: ChunkSigning;
   /** x-amz-decoded-content-length, checked at the end. */
   decodedLength?: number;
+  /** The trailing header the request declared in x-amz-trailer; its absence is an error. */
+  trailerExpected?: string;
   /** Receives the trailing headers (lower-cased names). */
   onTrailers?: (trailers: Record<string, string>) => void;
 }
@@ -147,6 +149,9 @@ export async function* decodeAwsChunked(source: AsyncIterable<Buffer>, opts: Chu
     if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
       throw CommonErrors.SignatureDoesNotMatch({ message: 'The trailer signature we calculated does not match the signature you provided.' });
     }
+  }
+  if (opts.trailerExpected && trailers[opts.trailerExpected.toLowerCase()] === undefined) {
+    throw CommonErrors.InvalidRequest({ message: `The trailing header ${opts.trailerExpected} was declared in x-amz-trailer but not sent.` });
   }
   if (opts.decodedLength !== undefined && total !== opts.decodedLength) {
     throw CommonErrors.IncompleteBody({ message: 'You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.' });

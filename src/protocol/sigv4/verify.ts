@@ -23,6 +23,11 @@ export interface SignedRequest {
   rawPath: string;
   query: ReadonlyArray<readonly [string, string]>;
   headers: IncomingHttpHeaders;
+  /**
+   * Each header's values as sent (Node's req.headersDistinct). Node joins repeated headers
+   * with ", " in `headers`; SigV4 joins them with ",", so signatures use these when present.
+   */
+  headersDistinct?: Record<string, string[] | undefined>;
 }
 
 export interface AuthInfo {
@@ -145,7 +150,7 @@ export interface SignatureCheck {
 export function checkSignature(req: SignedRequest, auth: AuthInfo, secret: string, payloadHash: string, s3: boolean): SignatureCheck {
   const headerLines: string[] = [];
   for (const name of auth.signedHeaders) {
-    headerLines.push(`${name}:${canonicalHeaderValue(req.headers[name])}\n`);
+    headerLines.push(`${name}:${canonicalHeaderValue(req.headersDistinct?.[name] ?? req.headers[name])}\n`);
   }
   const canonicalRequest = [
     req.method,

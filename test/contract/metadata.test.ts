@@ -1,0 +1,665 @@
+import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  StoreError,
+  prefixSuccessor,
+  type BucketRecord,
+  type ListObjectsPage,
+  type ListObjectsQuery,
+  type MetadataStore,
+  type ObjectRecord,
+} from '../../src/storage/metadata.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite.js';
+
+/**
+ * The MetadataStore contract. One suite, run against every implementation: a new backend
+ * (PostgreSQL) passes by adding one `metadataContract(...)` line at the bottom.
+ *
+ * Ordering is S3's: keys compare by UTF-8 bytes, i.e. by code point, which is not
+ * JavaScript's UTF-16 `<` for characters above U+FFFF.
+ */
+
+export interface StoreFixture {
+  store: MetadataStore;
+  dispose(): Promise<void>;
+}
+
+/** Code-point (UTF-8 byte) order. */
+export function cmp(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+let bodySeq = 0;
+function obj(bucketId: number, key: string, over: Partial<ObjectRecord> = {}): ObjectRecord {
+  return {
+    bucketId,
+    key,
+    size: 3,
+    etag: `"etag-${key}"`,
+    lastModified: 1_700_000_000_000,
+    storageClass: 'STANDARD',
+    headers: { 'content-type': 'text/plain' },
+    body: { kind: 'inline', id: `inline-${++bodySeq}` },
+    ...over,
+  };
+}
+
+function bucket(name: string, over: Partial<Omit<BucketRecord, 'id'>> = {}): Omit<BucketRecord, 'id'> {
+  return { name, region: 'us-east-1', createdAt: 1_700_000_000_000, ownerId: 'owner-1', ...over };
+}
+
+/** Records compare without their undefined optional fields (absent and undefined are the same). */
+function clean<T>(v: T): T {
+  if (v === undefined || v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map(clean) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = clean(x);
+  return out as T;
+}
+function sameRecord(actual: unknown, expected: unknown, message?: string): void {
+  assert.deepEqual(clean(actual), clean(expected), message);
+}
+
+async function storeErrorOf(p: Promise<unknown>): Promise<StoreError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof StoreError, `expected a StoreError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected a StoreError');
+}
+
+type Entry = { key: string } | { prefix: string };
+
+/** The S3 listing rule the stores must implement, over a plain key list. */
+function referenceList(keys: string[], q: ListObjectsQuery): { entries: Entry[]; isTruncated: boolean; last?: string } {
+  const sorted = [...keys].sort(cmp);
+  const entries: Entry[] = [];
+  let lastPrefix: string | undefined;
+  let more = false;
+  for (const k of sorted) {
+    if (!k.startsWith(q.prefix)) continue;
+    const i = q.delimiter ? k.indexOf(q.delimiter, q.prefix.length) : -1;
+    const entryName = i >= 0 ? k.slice(0, i + q.delimiter!.length) : k;
+    // Everything returned sorts after `after`, rolled-up prefixes included.
+    if (q.after !== undefined && cmp(entryName, q.after) <= 0) continue;
+    if (i >= 0 && entryName === lastPrefix) continue;
+    if (entries.length === q.limit) {
+      more = true;
+      break;
+    }
+    if (i >= 0) {
+      lastPrefix = entryName;
+      entries.push({ prefix: entryName });
+    } else entries.push({ key: k });
+  }
+  const lastEntry = entries[entries.length - 1];
+  return { entries, isTruncated: more, last: lastEntry && ('key' in lastEntry ? lastEntry.key : lastEntry.prefix) };
+}
+
+/** A page as entries in order (objects and common prefixes interleaved by name). */
+function entriesOf(page: ListObjectsPage): Entry[] {
+  const all: Entry[] = [...page.objects.map((o) => ({ key: o.key })), ...page.commonPrefixes.map((p) => ({ prefix: p }))];
+  return all.sort((a, b) => cmp('key' in a ? a.key : a.prefix, 'key' in b ? b.key : b.prefix));
+}
+
+function summary(page: ListObjectsPage) {
+  return { keys: page.objects.map((o) => o.key), prefixes: page.commonPrefixes, isTruncated: page.isTruncated, last: page.last };
+}
+
+const LIST_KEYS = [
+  'a',
+  'a/',
+  'a/b',
+  'a/b/c',
+  'a/c',
+  'a+b',
+  'a0',
+  'ab',
+  'b',
+  'dir/e',
+  'dir/z',
+  'dir/é',
+  'dir/日本/1',
+  'dir/日本/2',
+  'dir/\uFF21', // U+FF21: above every CJK ideograph, below every emoji in code-point order…
+  'dir/🙂', // …but U+1F642 is a surrogate pair, which UTF-16 order puts below U+FF21
+  'dir/🙂/x',
+  'z',
+  'é',
+  'é/x',
+  '日本',
+  '日本/語',
+  '🙂',
+];
+
+export function metadataContract(name: string, makeStore: () => Promise<StoreFixture>): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    describe('buckets', () => {
+      let fx: StoreFixture;
+      beforeEach(async () => (fx = await makeStore()));
+      afterEach(() => fx.dispose());
+
+      it('create, get, duplicate → Conflict, delete', async () => {
+        const s = fx.store.s3;
+        const created = await s.createBucket(bucket('alpha', { region: 'eu-west-1' }));
+        assert.equal(typeof created.id, 'number');
+        assert.deepEqual(created, { id: created.id, name: 'alpha', region: 'eu-west-1', createdAt: 1_700_000_000_000, ownerId: 'owner-1' });
+        assert.deepEqual(await s.getBucket('alpha'), created);
+        assert.equal(await s.getBucket('beta'), undefined);
+        const dup = await storeErrorOf(s.createBucket(bucket('alpha')));
+        assert.equal(dup.kind, 'Conflict');
+        const other = await s.createBucket(bucket('beta'));
+        assert.notEqual(other.id, created.id);
+        await s.deleteBucket(created.id);
+        assert.equal(await s.getBucket('alpha'), undefined);
+        assert.deepEqual(await s.getBucket('beta'), other);
+      });
+
+      it('listBuckets: name order, prefix, after, limit', async () => {
+        const s = fx.store.s3;
+        for (const n of ['logs-2', 'data', 'logs-1', 'logs', 'zeta', 'logs-10', 'app']) await s.createBucket(bucket(n));
+        const names = async (q: { prefix?: string; after?: string; limit: number }) => (await s.listBuckets(q)).map((b) => b.name);
+        assert.deepEqual(await names({ limit: 100 }), ['app', 'data', 'logs', 'logs-1', 'logs-10', 'logs-2', 'zeta']);
+        assert.deepEqual(await names({ limit: 3 }), ['app', 'data', 'logs']);
+        assert.deepEqual(await names({ prefix: 'logs-', limit: 100 }), ['logs-1', 'logs-10', 'logs-2']);
+        assert.deepEqual(await names({ prefix: 'logs', limit: 2 }), ['logs', 'logs-1']);
+        assert.deepEqual(await names({ after: 'logs-1', limit: 100 }), ['logs-10', 'logs-2', 'zeta']);
+        assert.deepEqual(await names({ prefix: 'logs', after: 'logs-1', limit: 1 }), ['logs-10']);
+        assert.deepEqual(await names({ prefix: 'logs', after: 'logs-2', limit: 10 }), []);
+        assert.deepEqual(await names({ prefix: 'logs', after: 'a', limit: 10 }), ['logs', 'logs-1', 'logs-10', 'logs-2']);
+        assert.deepEqual(await names({ prefix: 'nope', limit: 10 }), []);
+        const full = (await s.listBuckets({ prefix: 'zeta', limit: 1 }))[0]!;
+        assert.deepEqual(full, { id: full.id, name: 'zeta', region: 'us-east-1', createdAt: 1_700_000_000_000, ownerId: 'owner-1' });
+      });
+
+      it('deleteBucket of a non-empty bucket → Conflict, and the bucket stays', async () => {
+        const s = fx.store.s3;
+        const b = await s.createBucket(bucket('full'));
+        await s.putObject(obj(b.id, 'k'), Buffer.from('abc'));
+        const e = await storeErrorOf(s.deleteBucket(b.id));
+        assert.equal(e.kind, 'Conflict');
+        assert.deepEqual(await s.getBucket('full'), b);
+        await s.deleteObject(b.id, 'k');
+        await s.deleteBucket(b.id);
+        assert.equal(await s.getBucket('full'), undefined);
+      });
+    });
+
+    describe('objects', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      let other: number;
+      beforeEach(async () => {
+        fx = await makeStore();
+        bid = (await fx.store.s3.createBucket(bucket('objs'))).id;
+        other = (await fx.store.s3.createBucket(bucket('other'))).id;
+      });
+      afterEach(() => fx.dispose());
+
+      it('put, get (every field), replace returns the replaced record, delete returns the deleted one', async () => {
+        const s = fx.store.s3;
+        const first = obj(bid, 'dir/k é', {
+          size: 11,
+          headers: { 'content-type': 'application/json', 'x-amz-meta-color': 'blue' },
+          checksum: { algorithm: 'CRC64NVME', value: 'rosUhgp5mIg=', type: 'FULL_OBJECT' },
+          parts: [5, 6],
+          storageClass: 'STANDARD_IA',
+        });
+        assert.equal(await s.putObject(first, Buffer.from('hello world')), undefined);
+        sameRecord(await s.getObject(bid, 'dir/k é'), first);
+        assert.equal(await s.getObject(other, 'dir/k é'), undefined);
+        assert.equal(await s.getObject(bid, 'dir/k'), undefined);
+
+        const second = obj(bid, 'dir/k é', { etag: '"second"', body: { kind: 'file', id: 'file-1' } });
+        sameRecord(await s.putObject(second, undefined), first);
+        sameRecord(await s.getObject(bid, 'dir/k é'), second);
+
+        sameRecord(await s.deleteObject(bid, 'dir/k é'), second);
+        assert.equal(await s.getObject(bid, 'dir/k é'), undefined);
+        assert.equal(await s.deleteObject(bid, 'dir/k é'), undefined);
+      });
+
+      it('optional fields absent stay absent', async () => {
+        const s = fx.store.s3;
+        const rec = obj(bid, 'plain');
+        await s.putObject(rec, Buffer.from('abc'));
+        const got = (await s.getObject(bid, 'plain'))!;
+        assert.equal(got.checksum, undefined);
+        assert.equal(got.parts, undefined);
+        sameRecord(got, rec);
+      });
+
+      it('keys are exact: case, trailing slash, unicode normal forms and empty-ish keys are distinct', async () => {
+        const s = fx.store.s3;
+        const keys = ['K', 'k', 'k/', 'caf\u00e9', 'cafe\u0301', ' ', 'a//b', 'a/./b'];
+        for (const k of keys) await s.putObject(obj(bid, k, { etag: `"${k}"` }), Buffer.from(k));
+        for (const k of keys) assert.equal((await s.getObject(bid, k))!.etag, `"${k}"`, JSON.stringify(k));
+        const page = await s.listObjects(bid, { prefix: '', limit: 100 });
+        assert.deepEqual(page.objects.map((o) => o.key), [...keys].sort(cmp));
+      });
+
+      it('ifNoneMatch on an existing object → PreconditionFailed, nothing changes', async () => {
+        const s = fx.store.s3;
+        const rec = obj(bid, 'k');
+        await s.putObject(rec, Buffer.from('one'));
+        const attempt = obj(bid, 'k', { etag: '"two"' });
+        const e = await storeErrorOf(s.putObject(attempt, Buffer.from('two'), { ifNoneMatch: true }));
+        assert.equal(e.kind, 'PreconditionFailed');
+        sameRecord(await s.getObject(bid, 'k'), rec);
+        assert.deepEqual(await s.readInline(rec.body.id), Buffer.from('one'));
+        assert.equal(await s.readInline(attempt.body.id), undefined);
+        // On a missing key it is a plain put.
+        assert.equal(await s.putObject(obj(bid, 'new'), Buffer.from('n'), { ifNoneMatch: true }), undefined);
+        assert.equal((await s.getObject(bid, 'new'))!.key, 'new');
+      });
+
+      it('ifMatch: matching ETag (quoted, unquoted, list, *) replaces; mismatch → PreconditionFailed; missing → NotFound', async () => {
+        const s = fx.store.s3;
+        let cur = obj(bid, 'k', { etag: '"v1"' });
+        await s.putObject(cur, Buffer.from('1'));
+        for (const cond of ['"v1"', 'v1', '"x", "v1"', '*']) {
+          const next = obj(bid, 'k', { etag: '"v1"' });
+          sameRecord(await s.putObject(next, Buffer.from('1'), { ifMatch: cond }), cur, cond);
+          cur = next;
+        }
+        const e = await storeErrorOf(s.putObject(obj(bid, 'k', { etag: '"v2"' }), Buffer.from('2'), { ifMatch: '"nope"' }));
+        assert.equal(e.kind, 'PreconditionFailed');
+        sameRecord(await s.getObject(bid, 'k'), cur);
+        const missing = await storeErrorOf(s.putObject(obj(bid, 'absent'), Buffer.from('x'), { ifMatch: '"v1"' }));
+        assert.equal(missing.kind, 'NotFound');
+        assert.equal(await s.getObject(bid, 'absent'), undefined);
+      });
+
+      it('inline bodies: readable after put, gone after replace and after delete; file bodies are not inline', async () => {
+        const s = fx.store.s3;
+        const a = obj(bid, 'k');
+        await s.putObject(a, Buffer.from([0, 1, 2, 255]));
+        assert.deepEqual(await s.readInline(a.body.id), Buffer.from([0, 1, 2, 255]));
+        const b = obj(bid, 'k');
+        await s.putObject(b, Buffer.from('second'));
+        assert.equal(await s.readInline(a.body.id), undefined);
+        assert.deepEqual(await s.readInline(b.body.id), Buffer.from('second'));
+        const c = obj(bid, 'k', { body: { kind: 'file', id: 'blob-c' } });
+        await s.putObject(c, undefined);
+        assert.equal(await s.readInline(b.body.id), undefined);
+        assert.equal(await s.readInline('blob-c'), undefined);
+        assert.equal(await s.hasFileBlob('blob-c'), true);
+        const d = obj(bid, 'k');
+        await s.putObject(d, Buffer.from('d'));
+        assert.equal(await s.hasFileBlob('blob-c'), false);
+        await s.deleteObject(bid, 'k');
+        assert.equal(await s.readInline(d.body.id), undefined);
+        assert.equal(await s.readInline('never-written'), undefined);
+      });
+
+      it('an empty inline body is stored and read back as empty', async () => {
+        const s = fx.store.s3;
+        const e = obj(bid, 'empty', { size: 0 });
+        await s.putObject(e, Buffer.alloc(0));
+        sameRecord(await s.getObject(bid, 'empty'), e);
+      });
+
+      it('the same key in two buckets is two objects', async () => {
+        const s = fx.store.s3;
+        await s.putObject(obj(bid, 'k', { etag: '"in-objs"' }), Buffer.from('1'));
+        await s.putObject(obj(other, 'k', { etag: '"in-other"' }), Buffer.from('2'));
+        assert.equal((await s.getObject(bid, 'k'))!.etag, '"in-objs"');
+        assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
+        await s.deleteObject(bid, 'k');
+        assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
+      });
+    });
+
+    describe('transactions', () => {
+      let fx: StoreFixture;
+      beforeEach(async () => (fx = await makeStore()));
+      afterEach(() => fx.dispose());
+
+      it('a thrown error rolls everything back and afterCommit hooks do not run', async () => {
+        const st = fx.store;
+        const existing = await st.s3.createBucket(bucket('existing'));
+        const keep = obj(existing.id, 'keep');
+        await st.s3.putObject(keep, Buffer.from('kept'));
+        let hookRan = false;
+        let inlineId = '';
+        await assert.rejects(
+          st.transaction(async (tx) => {
+            const b = await tx.s3.createBucket(bucket('rolled-back'));
+            const rec = obj(b.id, 'k');
+            inlineId = rec.body.id;
+            await tx.s3.putObject(rec, Buffer.from('gone'));
+            await tx.s3.putObject(obj(existing.id, 'keep', { etag: '"changed"' }), Buffer.from('changed'));
+            await tx.s3.deleteObject(existing.id, 'keep');
+            // Inside the transaction its own writes are visible.
+            assert.equal((await tx.s3.getObject(b.id, 'k'))!.key, 'k');
+            tx.afterCommit(() => {
+              hookRan = true;
+            });
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.equal(hookRan, false);
+        assert.equal(await st.s3.getBucket('rolled-back'), undefined);
+        assert.equal(await st.s3.readInline(inlineId), undefined);
+        sameRecord(await st.s3.getObject(existing.id, 'keep'), keep);
+        assert.deepEqual(await st.s3.readInline(keep.body.id), Buffer.from('kept'));
+        assert.deepEqual((await st.s3.listBuckets({ limit: 10 })).map((b) => b.name), ['existing']);
+      });
+
+      it('a StoreError inside a transaction rolls back its earlier writes', async () => {
+        const st = fx.store;
+        const b = await st.s3.createBucket(bucket('b'));
+        await st.s3.putObject(obj(b.id, 'exists'), Buffer.from('x'));
+        const e = await storeErrorOf(
+          st.transaction(async (tx) => {
+            await tx.s3.putObject(obj(b.id, 'first'), Buffer.from('1'));
+            await tx.s3.putObject(obj(b.id, 'exists'), Buffer.from('2'), { ifNoneMatch: true });
+          }),
+        );
+        assert.equal(e.kind, 'PreconditionFailed');
+        assert.equal(await st.s3.getObject(b.id, 'first'), undefined);
+      });
+
+      it('commit: the result is returned, hooks run once, in order, after the data is durable', async () => {
+        const st = fx.store;
+        const calls: string[] = [];
+        const result = await st.transaction(async (tx) => {
+          const b = await tx.s3.createBucket(bucket('committed'));
+          await tx.s3.putObject(obj(b.id, 'k'), Buffer.from('v'));
+          tx.afterCommit(async () => {
+            // The commit is visible to a plain read when the hook runs.
+            const seen = await st.s3.getBucket('committed');
+            calls.push(`hook1:${seen ? (await st.s3.getObject(seen.id, 'k'))!.key : 'missing'}`);
+          });
+          tx.afterCommit(() => calls.push('hook2'));
+          calls.push('body-done');
+          return b.id;
+        });
+        assert.deepEqual(calls, ['body-done', 'hook1:k', 'hook2']);
+        assert.equal(result, (await st.s3.getBucket('committed'))!.id);
+      });
+
+      it('reads outside a transaction never see its uncommitted writes (no dirty reads)', async () => {
+        const st = fx.store;
+        const b = await st.s3.createBucket(bucket('dirty'));
+        const tx = st.transaction(async (t) => {
+          await t.s3.putObject(obj(b.id, 'phantom'), Buffer.from('p'));
+          for (let i = 0; i < 5; i++) await t.s3.getObject(b.id, 'phantom');
+          throw new Error('rolled back');
+        });
+        const sightings: number[] = [];
+        const reader = (async () => {
+          for (let i = 0; i < 20; i++) if (await st.s3.getObject(b.id, 'phantom')) sightings.push(i);
+        })();
+        await assert.rejects(tx, /rolled back/);
+        await reader;
+        assert.deepEqual(sightings, [], 'a plain read saw an object that was never committed');
+        assert.equal(await st.s3.getObject(b.id, 'phantom'), undefined);
+      });
+
+      it('concurrent transactions are isolated: one failing does not undo the other', async () => {
+        const st = fx.store;
+        const b = await st.s3.createBucket(bucket('conc'));
+        const ok = st.transaction(async (tx) => {
+          for (let i = 0; i < 5; i++) await tx.s3.putObject(obj(b.id, `ok-${i}`), Buffer.from('o'));
+          return 'ok';
+        });
+        const bad = st.transaction(async (tx) => {
+          for (let i = 0; i < 5; i++) await tx.s3.putObject(obj(b.id, `bad-${i}`), Buffer.from('b'));
+          throw new Error('bad');
+        });
+        const ok2 = st.transaction(async (tx) => {
+          await tx.s3.putObject(obj(b.id, 'ok2'), Buffer.from('o'));
+        });
+        const [r1, r2, r3] = await Promise.allSettled([ok, bad, ok2]);
+        assert.equal(r1.status, 'fulfilled');
+        assert.equal(r2.status, 'rejected');
+        assert.equal(r3.status, 'fulfilled');
+        const page = await st.s3.listObjects(b.id, { prefix: '', limit: 100 });
+        assert.deepEqual(page.objects.map((o) => o.key), ['ok-0', 'ok-1', 'ok-2', 'ok-3', 'ok-4', 'ok2']);
+      });
+    });
+
+    describe('listObjects', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      before(async () => {
+        fx = await makeStore();
+        bid = (await fx.store.s3.createBucket(bucket('list'))).id;
+        const noise = (await fx.store.s3.createBucket(bucket('noise'))).id;
+        // Insert out of order; a neighbouring bucket's keys must never leak in.
+        for (const k of [...LIST_KEYS].reverse()) await fx.store.s3.putObject(obj(bid, k), Buffer.from(k));
+        for (const k of ['a', 'a/x', 'dir/0', 'zz']) await fx.store.s3.putObject(obj(noise, k), Buffer.from(k));
+      });
+      after(() => fx.dispose());
+      const list = (q: ListObjectsQuery) => fx.store.s3.listObjects(bid, q);
+
+      it('full listing is in UTF-8 byte (code point) order, with full records', async () => {
+        const page = await list({ prefix: '', limit: 1000 });
+        assert.deepEqual(summary(page), {
+          keys: ['a', 'a+b', 'a/', 'a/b', 'a/b/c', 'a/c', 'a0', 'ab', 'b', 'dir/e', 'dir/z', 'dir/é', 'dir/日本/1', 'dir/日本/2', 'dir/\uFF21', 'dir/🙂', 'dir/🙂/x', 'z', 'é', 'é/x', '日本', '日本/語', '🙂'],
+          prefixes: [],
+          isTruncated: false,
+          last: '🙂',
+        });
+        sameRecord(page.objects[0], obj(bid, 'a', { body: page.objects[0]!.body }));
+      });
+
+      it('delimiter "/" at the root: keys and rolled-up prefixes', async () => {
+        assert.deepEqual(summary(await list({ prefix: '', delimiter: '/', limit: 1000 })), {
+          keys: ['a', 'a+b', 'a0', 'ab', 'b', 'z', 'é', '日本', '🙂'],
+          prefixes: ['a/', 'dir/', 'é/', '日本/'],
+          isTruncated: false,
+          last: '🙂',
+        });
+      });
+
+      it('prefix "a/" with delimiter: the key equal to the prefix is an object', async () => {
+        assert.deepEqual(summary(await list({ prefix: 'a/', delimiter: '/', limit: 1000 })), {
+          keys: ['a/', 'a/b', 'a/c'],
+          prefixes: ['a/b/'],
+          isTruncated: false,
+          last: 'a/c',
+        });
+      });
+
+      it('prefix "dir/" with delimiter, in pages of 3', async () => {
+        assert.deepEqual(summary(await list({ prefix: 'dir/', delimiter: '/', limit: 3 })), {
+          keys: ['dir/e', 'dir/z', 'dir/é'],
+          prefixes: [],
+          isTruncated: true,
+          last: 'dir/é',
+        });
+        assert.deepEqual(summary(await list({ prefix: 'dir/', delimiter: '/', after: 'dir/é', limit: 3 })), {
+          keys: ['dir/\uFF21', 'dir/🙂'],
+          prefixes: ['dir/日本/'],
+          isTruncated: true,
+          last: 'dir/🙂',
+        });
+        assert.deepEqual(summary(await list({ prefix: 'dir/', delimiter: '/', after: 'dir/🙂', limit: 3 })), {
+          keys: [],
+          prefixes: ['dir/🙂/'],
+          isTruncated: false,
+          last: 'dir/🙂/',
+        });
+      });
+
+      it('a page that ends exactly at the last entry is not truncated', async () => {
+        // four entries: a/, a/b, a/b/ (rolled up), a/c
+        assert.deepEqual(summary(await list({ prefix: 'a/', delimiter: '/', limit: 3 })), {
+          keys: ['a/', 'a/b'],
+          prefixes: ['a/b/'],
+          isTruncated: true,
+          last: 'a/b/',
+        });
+        assert.deepEqual(summary(await list({ prefix: 'a/', delimiter: '/', limit: 4 })), {
+          keys: ['a/', 'a/b', 'a/c'],
+          prefixes: ['a/b/'],
+          isTruncated: false,
+          last: 'a/c',
+        });
+        // limit counts keys and prefixes together
+        assert.deepEqual(summary(await list({ prefix: 'a/', delimiter: '/', limit: 2 })), {
+          keys: ['a/', 'a/b'],
+          prefixes: [],
+          isTruncated: true,
+          last: 'a/b',
+        });
+      });
+
+      it('prefix without delimiter; shared prefixes; no match', async () => {
+        assert.deepEqual(summary(await list({ prefix: 'a', limit: 4 })), { keys: ['a', 'a+b', 'a/', 'a/b'], prefixes: [], isTruncated: true, last: 'a/b' });
+        assert.deepEqual(summary(await list({ prefix: 'a', after: 'a/b', limit: 4 })), { keys: ['a/b/c', 'a/c', 'a0', 'ab'], prefixes: [], isTruncated: false, last: 'ab' });
+        assert.deepEqual(summary(await list({ prefix: '日本', limit: 10 })), { keys: ['日本', '日本/語'], prefixes: [], isTruncated: false, last: '日本/語' });
+        assert.deepEqual(summary(await list({ prefix: 'dir/🙂', limit: 10 })), { keys: ['dir/🙂', 'dir/🙂/x'], prefixes: [], isTruncated: false, last: 'dir/🙂/x' });
+        const none = await list({ prefix: 'nomatch', limit: 10 });
+        assert.deepEqual(none.objects, []);
+        assert.deepEqual(none.commonPrefixes, []);
+        assert.equal(none.isTruncated, false);
+      });
+
+      it('after inside a rolled-up prefix skips the rest of that prefix', async () => {
+        assert.deepEqual(summary(await list({ prefix: '', delimiter: '/', after: 'a/b', limit: 3 })), {
+          keys: ['a0', 'ab', 'b'],
+          prefixes: [],
+          isTruncated: true,
+          last: 'b',
+        });
+        assert.deepEqual(summary(await list({ prefix: '', delimiter: '/', after: 'a/', limit: 2 })), {
+          keys: ['a0', 'ab'],
+          prefixes: [],
+          isTruncated: true,
+          last: 'ab',
+        });
+      });
+
+      it('a multi-character and a non-ASCII delimiter', async () => {
+        assert.deepEqual(summary(await list({ prefix: '', delimiter: 'b/', limit: 100 })), {
+          keys: LIST_KEYS.filter((k) => !k.startsWith('a/b/')).sort(cmp),
+          prefixes: ['a/b/'],
+          isTruncated: false,
+          last: '🙂',
+        });
+        assert.deepEqual(summary(await list({ prefix: 'dir/', delimiter: '本', limit: 100 })), {
+          keys: ['dir/e', 'dir/z', 'dir/é', 'dir/\uFF21', 'dir/🙂', 'dir/🙂/x'],
+          prefixes: ['dir/日本'],
+          isTruncated: false,
+          last: 'dir/🙂/x',
+        });
+      });
+
+      it('matches the S3 listing rule for every prefix × delimiter × after × limit', async () => {
+        const prefixes = ['', 'a', 'a/', 'dir/', 'dir/日', 'é', '🙂', 'nomatch'];
+        const delimiters = [undefined, '/', 'b', '本'];
+        const afters = [undefined, '', 'a', 'a/', 'a/b', 'a/b/c', 'dir/', 'dir/日本/1', 'dir/🙂', 'é', 'zz', '\uFFFF', '\u{10FFFF}'];
+        const limits = [1, 2, 3, 1000];
+        for (const prefix of prefixes)
+          for (const delimiter of delimiters)
+            for (const after of afters)
+              for (const limit of limits) {
+                const q: ListObjectsQuery = { prefix, limit, ...(delimiter !== undefined && { delimiter }), ...(after !== undefined && { after }) };
+                const got = await list(q);
+                const want = referenceList(LIST_KEYS, q);
+                const label = JSON.stringify(q);
+                assert.deepEqual(entriesOf(got), want.entries, label);
+                assert.equal(got.isTruncated, want.isTruncated, label);
+                if (want.entries.length) assert.equal(got.last, want.last, label);
+              }
+      });
+
+      it('resuming from `last` page by page gives exactly the full listing', async () => {
+        for (const prefix of ['', 'a', 'a/', 'dir/', 'é']) {
+          for (const delimiter of [undefined, '/', '本']) {
+            const full = entriesOf(await list({ prefix, delimiter, limit: 1000 }));
+            for (const limit of [1, 2, 3, 5]) {
+              const seen: Entry[] = [];
+              let after: string | undefined;
+              for (let pages = 0; ; pages++) {
+                assert.ok(pages <= LIST_KEYS.length, 'listing terminates');
+                const page = await list({ prefix, delimiter, limit, ...(after !== undefined && { after }) });
+                const entries = entriesOf(page);
+                assert.ok(entries.length <= limit);
+                seen.push(...entries);
+                if (!page.isTruncated) break;
+                assert.equal(entries.length, limit, 'a truncated page is full');
+                assert.ok(page.last !== undefined);
+                after = page.last;
+              }
+              assert.deepEqual(seen, full, JSON.stringify({ prefix, delimiter, limit }));
+            }
+          }
+        }
+      });
+
+      it('pages larger than one internal batch (limit > 1000) still list everything', async () => {
+        const st = fx.store;
+        const big = (await st.s3.createBucket(bucket('big'))).id;
+        await st.transaction(async (tx) => {
+          for (let i = 0; i < 1500; i++) await tx.s3.putObject(obj(big, `k/${String(i).padStart(5, '0')}`, { body: { kind: 'file', id: `f${i}` } }), undefined);
+          await tx.s3.putObject(obj(big, 'z'), Buffer.from('z'));
+        });
+        const all = await st.s3.listObjects(big, { prefix: '', limit: 2000 });
+        assert.equal(all.objects.length, 1501);
+        assert.equal(all.isTruncated, false);
+        assert.equal(all.last, 'z');
+        const first = await st.s3.listObjects(big, { prefix: 'k/', limit: 1200 });
+        assert.equal(first.objects.length, 1200);
+        assert.equal(first.isTruncated, true);
+        assert.equal(first.last, 'k/01199');
+        const rolled = await st.s3.listObjects(big, { prefix: '', delimiter: '/', limit: 1000 });
+        assert.deepEqual(summary(rolled), { keys: ['z'], prefixes: ['k/'], isTruncated: false, last: 'z' });
+      });
+    });
+  });
+}
+
+describe('prefixSuccessor', () => {
+  it('increments the last code point', () => {
+    assert.equal(prefixSuccessor('a'), 'b');
+    assert.equal(prefixSuccessor('a/'), 'a0');
+    assert.equal(prefixSuccessor('dir/é'), 'dir/ê');
+    assert.equal(prefixSuccessor('日本'), '日札');
+    assert.equal(prefixSuccessor('🙂'), '🙃');
+    assert.equal(prefixSuccessor('\uFFFF'), '\u{10000}');
+  });
+
+  it('skips the surrogate range and drops trailing U+10FFFF', () => {
+    assert.equal(prefixSuccessor('x\uD7FF'), 'x\uE000');
+    assert.equal(prefixSuccessor('ab\u{10FFFF}'), 'ac');
+    assert.equal(prefixSuccessor('a\u{10FFFF}\u{10FFFF}'), 'b');
+    assert.equal(prefixSuccessor('\u{10FFFF}'), undefined);
+    assert.equal(prefixSuccessor(''), undefined);
+  });
+
+  it('is above every string with the prefix and the least such bound', () => {
+    const samples = ['a', 'a/', 'a/\u{10FFFF}', 'dir/日本', 'é', '🙂', 'z\uFFFF', 'x\uD7FF'];
+    const extensions = ['', '\0', 'a', '/', '\uFFFF', '\u{10000}', '\u{10FFFF}\u{10FFFF}', '日本'];
+    for (const s of samples) {
+      const succ = prefixSuccessor(s)!;
+      assert.ok(cmp(succ, s) > 0, s);
+      for (const e of extensions) assert.ok(cmp(s + e, succ) < 0, `${JSON.stringify(s + e)} < succ(${JSON.stringify(s)})`);
+      // Nothing between s and succ lacks the prefix: the code point just below succ's last one extends s.
+      const cps = Array.from(succ, (c) => c.codePointAt(0)!);
+      const below = String.fromCodePoint(...cps.slice(0, -1), cps[cps.length - 1]! - 1 === 0xdfff ? 0xd7ff : cps[cps.length - 1]! - 1);
+      assert.ok(below.startsWith(s) || below === s.replace(/\u{10FFFF}+$/u, ''), s);
+    }
+  });
+});
+
+metadataContract('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-meta-'));
+  const store = new SqliteMetadataStore(dir);
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});

@@ -7,6 +7,7 @@ import { healthDocument } from './health.js';
 import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
+import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../protocol/sigv2.js';
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
 import type { ServiceDef } from '../services/types.js';
@@ -46,22 +47,28 @@ async function run(ctx: RequestContext): Promise<void> {
   }
   ctx.hostBucket = bucketFromHost(ctx.header('host'));
   let auth: AuthInfo | undefined;
+  let authV2: AuthV2 | undefined;
   let authError: unknown;
   try {
-    auth = parseAuth(ctx);
+    authV2 = parseAuthV2(ctx);
+    if (!authV2) auth = parseAuth(ctx);
   } catch (e) {
     authError = e;
   }
-  const service = runtime.services.resolve(ctx, auth?.service, () => ctx.queryParam('Version'));
+  // SigV2 exists only for S3.
+  const service = authV2 ? runtime.services.get('s3') : runtime.services.resolve(ctx, auth?.service, () => ctx.queryParam('Version'));
   ctx.service = service;
   setRequestIds(ctx, service);
   if (authError) throw authError;
-  if (!auth) {
+  if (authV2) {
+    authenticateV2(ctx, service, authV2);
+  } else if (!auth) {
     throw service.name === 's3'
       ? CommonErrors.AccessDenied({ message: 'Access Denied' })
       : CommonErrors.MissingAuthenticationToken({ message: 'Request is missing Authentication Token' });
+  } else {
+    await authenticate(ctx, service, auth);
   }
-  await authenticate(ctx, service, auth);
 
   const model = service.model();
   const codec = service.codec;
@@ -93,10 +100,7 @@ async function run(ctx: RequestContext): Promise<void> {
 /** Verifies the signature; for S3, wraps the body in the verifier its payload mode needs. */
 async function authenticate(ctx: RequestContext, service: ServiceDef, auth: AuthInfo): Promise<void> {
   const cred = ctx.runtime.credentials.lookup(auth.accessKeyId);
-  if (!cred) {
-    const code = service.authErrors.unknownKey;
-    throw new ServiceError(code, { status: 403, message: code === 'InvalidAccessKeyId' ? CommonErrors.defs.InvalidAccessKeyId.message : 'The security token included in the request is invalid.' }, { AWSAccessKeyId: auth.accessKeyId });
-  }
+  if (!cred) throw unknownKey(service, auth.accessKeyId);
   checkTime(auth, now());
   const s3 = service.name === 's3';
   let payloadHash = auth.payloadHash;
@@ -129,6 +133,30 @@ async function authenticate(ctx: RequestContext, service: ServiceDef, auth: Auth
   if (s3) ctx.bodyStream = s3Body(ctx, auth, payloadHash, check.signingKey);
 }
 
+function unknownKey(service: ServiceDef, accessKeyId: string): ServiceError {
+  const code = service.authErrors.unknownKey;
+  return new ServiceError(code, { status: 403, message: code === 'InvalidAccessKeyId' ? CommonErrors.defs.InvalidAccessKeyId.message : 'The security token included in the request is invalid.' }, { AWSAccessKeyId: accessKeyId });
+}
+
+/** S3's legacy SigV2 (botocore presigns with it by default). The body is not signed. */
+function authenticateV2(ctx: RequestContext, service: ServiceDef, auth: AuthV2): void {
+  const cred = ctx.runtime.credentials.lookup(auth.accessKeyId);
+  if (!cred) throw unknownKey(service, auth.accessKeyId);
+  checkTimeV2(ctx, auth, now());
+  const resource = ctx.hostBucket !== undefined ? `/${ctx.hostBucket}${ctx.rawPath}` : ctx.rawPath;
+  const check = checkSignatureV2(ctx, auth, cred.secretAccessKey, resource);
+  if (!check.ok) {
+    throw new ServiceError('SignatureDoesNotMatch', CommonErrors.defs.SignatureDoesNotMatch, {
+      AWSAccessKeyId: auth.accessKeyId,
+      StringToSign: check.stringToSign,
+      SignatureProvided: auth.signature,
+      StringToSignBytes: hexBytes(check.stringToSign),
+    });
+  }
+  ctx.principal = cred.principal;
+  ctx.bodyStream = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
+}
+
 function hexBytes(s: string): string {
   return Array.from(Buffer.from(s, 'utf8'), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
@@ -138,16 +166,18 @@ function s3Body(ctx: RequestContext, auth: AuthInfo, payloadHash: string, key: B
   const decoded = ctx.header('x-amz-decoded-content-length');
   const decodedLength = decoded !== undefined ? Number(decoded) : undefined;
   const onTrailers = (t: Record<string, string>) => (ctx.trailers = t);
+  const trailerExpected = payloadHash.endsWith('-TRAILER') ? ctx.header('x-amz-trailer')?.trim() : undefined;
   switch (payloadHash) {
     case 'UNSIGNED-PAYLOAD':
       return raw;
     case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
-      return decodeAwsChunked(raw, { decodedLength, onTrailers });
+      return decodeAwsChunked(raw, { decodedLength, onTrailers, trailerExpected });
     case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
     case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
       return decodeAwsChunked(raw, {
         decodedLength,
         onTrailers,
+        trailerExpected,
         signing: { key, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
       });
     default:

@@ -1,7 +1,7 @@
 import type { Codec, ResponseSpec } from './codec.js';
 import type { OperationModel, ServiceModel } from './model.js';
 import { shapeOf } from './model.js';
-import { RestRouter, readHttpBindings, writeHttpBindings, type RouteMatch } from './rest.js';
+import { beginRestResponse, readHttpBindings, routerFor, type RouteMatch } from './rest.js';
 import { fromJson, parseJsonBody, toJson } from './json-shapes.js';
 import { CommonErrors, type ServiceError } from './errors.js';
 import type { RequestContext } from '../server/context.js';
@@ -13,15 +13,9 @@ import type { RequestContext } from '../server/context.js';
 export class RestJsonCodec implements Codec {
   readonly protocol = 'rest-json';
   readonly needsBodyToResolve = false;
-  private routers = new WeakMap<ServiceModel, RestRouter>();
 
   resolve(ctx: RequestContext, model: ServiceModel): RouteMatch | undefined {
-    let r = this.routers.get(model);
-    if (!r) {
-      r = new RestRouter(model);
-      this.routers.set(model, r);
-    }
-    return r.match(ctx.method, ctx.rawPath, ctx);
+    return routerFor(model).match(ctx.method, ctx.rawPath, ctx);
   }
 
   streamsInput(): boolean {
@@ -47,11 +41,8 @@ export class RestJsonCodec implements Codec {
   }
 
   serialize(_ctx: RequestContext, model: ServiceModel, op: OperationModel, output: unknown): ResponseSpec {
-    const headers: Record<string, string> = {};
-    const value = (output ?? {}) as Record<string, unknown>;
-    const outShape = op.output ? shapeOf(model, op.output) : undefined;
-    const { status, bodyMembers } = writeHttpBindings(model, outShape, value, headers);
-    const spec: ResponseSpec = { status: status ?? op.http.responseCode ?? 200, headers };
+    const { spec, value, outShape, bodyMembers } = beginRestResponse(model, op, output);
+    const headers = spec.headers;
     if (!outShape) return spec;
     if (outShape.payload) {
       const ref = outShape.members![outShape.payload]!;

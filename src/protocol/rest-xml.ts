@@ -1,7 +1,7 @@
 import type { Codec, ResponseSpec } from './codec.js';
 import type { OperationModel, ServiceModel } from './model.js';
 import { shapeOf } from './model.js';
-import { RestRouter, readHttpBindings, writeHttpBindings, type RouteMatch } from './rest.js';
+import { beginRestResponse, readHttpBindings, routerFor, type RouteMatch } from './rest.js';
 import { fromXml, parseXmlDocument, toXml, XmlSyntaxError } from './xml-shapes.js';
 import { CommonErrors, ServiceError } from './errors.js';
 import type { RequestContext } from '../server/context.js';
@@ -24,22 +24,12 @@ export interface RestXmlOptions {
 export class RestXmlCodec implements Codec {
   readonly protocol = 'rest-xml';
   readonly needsBodyToResolve = false;
-  private routers = new WeakMap<ServiceModel, RestRouter>();
 
   constructor(private readonly opts: RestXmlOptions) {}
 
-  private router(model: ServiceModel): RestRouter {
-    let r = this.routers.get(model);
-    if (!r) {
-      r = new RestRouter(model);
-      this.routers.set(model, r);
-    }
-    return r;
-  }
-
   resolve(ctx: RequestContext, model: ServiceModel): RouteMatch | undefined {
     const path = ctx.hostBucket !== undefined ? `/${ctx.hostBucket}${ctx.rawPath === '' ? '/' : ctx.rawPath}` : ctx.rawPath;
-    return this.router(model).match(ctx.method, path, ctx);
+    return routerFor(model).match(ctx.method, path, ctx);
   }
 
   streamsInput(model: ServiceModel, op: OperationModel): boolean {
@@ -76,11 +66,8 @@ export class RestXmlCodec implements Codec {
   }
 
   serialize(ctx: RequestContext, model: ServiceModel, op: OperationModel, output: unknown): ResponseSpec {
-    const headers: Record<string, string> = {};
-    const value = (output ?? {}) as Record<string, unknown>;
-    const outShape = op.output ? shapeOf(model, op.output) : undefined;
-    const { status, bodyMembers } = writeHttpBindings(model, outShape, value, headers);
-    const spec: ResponseSpec = { status: status ?? op.http.responseCode ?? 200, headers };
+    const { spec, value, outShape, bodyMembers } = beginRestResponse(model, op, output);
+    const headers = spec.headers;
     if (!outShape) return spec;
     if (outShape.payload) {
       const ref = outShape.members![outShape.payload]!;

@@ -4,6 +4,7 @@ import { uriDecode } from './sigv4/canonical.js';
 import type { RequestContext } from '../server/context.js';
 import { CommonErrors } from './errors.js';
 import { formatTimestamp, parseTimestamp } from './timestamps.js';
+import type { ResponseSpec } from './codec.js';
 
 /**
  * The HTTP binding shared by rest-xml and rest-json: a router built from each operation's
@@ -224,4 +225,33 @@ export function writeHttpBindings(model: ServiceModel, output: Shape | undefined
     }
   }
   return { status, bodyMembers };
+}
+
+const routers = new WeakMap<ServiceModel, RestRouter>();
+
+/** One router per service model, built on first use. */
+export function routerFor(model: ServiceModel): RestRouter {
+  let r = routers.get(model);
+  if (!r) {
+    r = new RestRouter(model);
+    routers.set(model, r);
+  }
+  return r;
+}
+
+export interface RestResponse {
+  spec: ResponseSpec;
+  value: Record<string, unknown>;
+  outShape?: Shape;
+  /** Members that belong in the body (neither headers nor status). */
+  bodyMembers: string[];
+}
+
+/** The part of a REST response both codecs share: headers, status, and what is left for the body. */
+export function beginRestResponse(model: ServiceModel, op: OperationModel, output: unknown): RestResponse {
+  const headers: Record<string, string> = {};
+  const value = (output ?? {}) as Record<string, unknown>;
+  const outShape = op.output ? shapeOf(model, op.output) : undefined;
+  const { status, bodyMembers } = writeHttpBindings(model, outShape, value, headers);
+  return { spec: { status: status ?? op.http.responseCode ?? 200, headers }, value, outShape, bodyMembers };
 }

@@ -165,7 +165,7 @@ function toBucket(r: BucketRow): BucketRecord {
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),

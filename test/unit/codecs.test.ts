@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { errorOf } from '../helpers/assert.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestContext } from '../../src/server/context.js';
 import type { Runtime } from '../../src/server/runtime.js';
@@ -49,15 +50,6 @@ function makeCtx(method: string, url: string, headers: Record<string, string> = 
   return ctx;
 }
 
-function errorOf(fn: () => unknown): ServiceError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ServiceError, `expected a ServiceError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 // ---------------------------------------------------------------------------------------
 // REST routing

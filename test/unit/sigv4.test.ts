@@ -1,12 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { errorOf } from '../helpers/assert.js';
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { canonicalUri, parseQuery, uriEncode } from '../../src/protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, MAX_SKEW_MS, type AuthInfo, type SignedRequest } from '../../src/protocol/sigv4/verify.js';
-import { ServiceError } from '../../src/protocol/errors.js';
 
 /**
  * SigV4 verification (src/protocol/sigv4/canonical.ts, verify.ts) against AWS's published
@@ -363,15 +363,6 @@ function keyFor(secret: string, date: string, region: string, service: string): 
   return hmacRaw(hmacRaw(hmacRaw(hmacRaw('AWS4' + secret, date), region), service), 'aws4_request');
 }
 
-function errorOf(fn: () => unknown): ServiceError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ServiceError, `expected a ServiceError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 describe('presigned query strings', () => {
   // AWS's published S3 example (AmazonS3 API reference, "Authenticating Requests: Using

@@ -27,6 +27,8 @@ export interface RawRequest {
   accessKey?: string;
   date?: Date;
   service?: string;
+  /** Signing region (default us-east-1). */
+  region?: string;
   /** Send only these bytes of the body, then end the socket (truncated upload). */
   truncateAt?: number;
   unsigned?: boolean;
@@ -72,8 +74,9 @@ export function sign(host: string, r: RawRequest): Record<string, string> {
     names.join(';'),
     headers['x-amz-content-sha256'],
   ].join('\n');
-  const scope = credentialScope(date.slice(0, 8), 'us-east-1', service);
-  const sig = hmac(signingKey(r.secret ?? 'test', date.slice(0, 8), 'us-east-1', service), stringToSign(date, scope, canonical)).toString('hex');
+  const region = r.region ?? 'us-east-1';
+  const scope = credentialScope(date.slice(0, 8), region, service);
+  const sig = hmac(signingKey(r.secret ?? 'test', date.slice(0, 8), region, service), stringToSign(date, scope, canonical)).toString('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${r.accessKey ?? 'test'}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
   return headers;
 }

@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { send, errorCode, sign, amzDate } from '../../helpers/sign.js';
 import { hmac, signingKey, sha256Hex, EMPTY_SHA256 } from '../../../src/protocol/sigv4/canonical.js';
@@ -167,6 +168,51 @@ describe('bad input gets AWS errors and never hurts the store', () => {
     assert.equal(ok.status, 200, ok.body);
     const get = await send(server.url, { method: 'GET', path: '/bad/chunked' });
     assert.equal(get.body, data.toString());
+  });
+
+  it('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: chunk and trailer signatures and the trailing CRC32 are verified', async () => {
+    const date = new Date();
+    const ad = amzDate(date);
+    const scope = `${ad.slice(0, 8)}/us-east-1/s3/aws4_request`;
+    const key = signingKey('test', ad.slice(0, 8), 'us-east-1', 's3');
+    const data = Buffer.from('signed chunks with a signed trailer');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data));
+    const host = `127.0.0.1:${server.port}`;
+    const mode = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
+    const build = (checksum: string, tamperTrailerSig: boolean) => {
+      const trailer = `x-amz-checksum-crc32:${checksum}`;
+      const len = (s1: string) =>
+        `${data.length.toString(16)};chunk-signature=${s1}\r\n`.length + data.length + `\r\n0;chunk-signature=${s1}\r\n${trailer}\r\nx-amz-trailer-signature:${s1}\r\n\r\n`.length;
+      const length = len('0'.repeat(64));
+      const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(data.length), 'x-amz-trailer': 'x-amz-checksum-crc32', 'content-length': String(length) };
+      const signed = sign(host, { method: 'PUT', path: '/bad/trailer', headers, payloadHash: mode, date });
+      const seed = /Signature=([0-9a-f]+)/.exec(signed.authorization!)![1]!;
+      const chunkSig = (prev: string, chunk: Buffer) => hmac(key, `AWS4-HMAC-SHA256-PAYLOAD\n${ad}\n${scope}\n${prev}\n${EMPTY_SHA256}\n${sha256Hex(chunk)}`).toString('hex');
+      const s1 = chunkSig(seed, data);
+      const s2 = chunkSig(s1, Buffer.alloc(0));
+      let ts = hmac(key, `AWS4-HMAC-SHA256-TRAILER\n${ad}\n${scope}\n${s2}\n${sha256Hex(trailer + '\n')}`).toString('hex');
+      if (tamperTrailerSig) ts = ts.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      const body = Buffer.concat([
+        Buffer.from(`${data.length.toString(16)};chunk-signature=${s1}\r\n`),
+        data,
+        Buffer.from(`\r\n0;chunk-signature=${s2}\r\n${trailer}\r\nx-amz-trailer-signature:${ts}\r\n\r\n`),
+      ]);
+      return { body, headers };
+    };
+    const good = crc.toString('base64');
+    const tampered = build(good, true);
+    const r1 = await send(server.url, { method: 'PUT', path: '/bad/trailer', ...tampered, payloadHash: mode, date });
+    assert.equal(errorCode(r1.body), 'SignatureDoesNotMatch', r1.body);
+    const wrongCrc = build('AAAAAA==', false);
+    const r2 = await send(server.url, { method: 'PUT', path: '/bad/trailer', ...wrongCrc, payloadHash: mode, date });
+    assert.equal(errorCode(r2.body), 'BadDigest', r2.body);
+    assert.equal(await exists('trailer'), false);
+    const ok = build(good, false);
+    const r3 = await send(server.url, { method: 'PUT', path: '/bad/trailer', ...ok, payloadHash: mode, date });
+    assert.equal(r3.status, 200, r3.body);
+    assert.equal(r3.headers['x-amz-checksum-crc32'], good);
+    assert.equal((await send(server.url, { method: 'GET', path: '/bad/trailer' })).body, data.toString());
   });
 
   it('hostile keys are data: traversal, percent signs and control characters round-trip', async () => {

@@ -26,6 +26,7 @@ import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { send, errorCode } from '../../helpers/sign.js';
 
 /**
  * @aws-sdk/client-s3 with default settings (CRC32 checksums on every upload since 2025),
@@ -255,6 +256,87 @@ describe('S3 with @aws-sdk/client-s3 (path style)', () => {
       501,
     );
     assert.match(r.message, /GetBucketTagging/);
+  });
+});
+
+describe('S3 bucket rules and representation headers', () => {
+  it('outside us-east-1 a LocationConstraint is required, and re-creating your bucket is BucketAlreadyOwnedByYou', async () => {
+    const eu = new S3Client({ endpoint: server.url, region: 'eu-west-1', credentials: CREDENTIALS, forcePathStyle: true });
+    try {
+      // The SDK adds the client's region as LocationConstraint by itself.
+      await eu.send(new CreateBucketCommand({ Bucket: 'sdk-eu-auto' }));
+      assert.equal((await s3.send(new HeadBucketCommand({ Bucket: 'sdk-eu-auto' }))).BucketRegion, 'eu-west-1');
+      // Without one, a request signed for eu-west-1 is refused, as by S3's regional endpoints.
+      const raw = await send(server.url, { method: 'PUT', path: '/sdk-eu-none', region: 'eu-west-1' });
+      assert.equal(raw.status, 400);
+      assert.equal(errorCode(raw.body), 'IllegalLocationConstraintException');
+      await eu.send(new CreateBucketCommand({ Bucket: 'sdk-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+      await expectError(
+        eu.send(new CreateBucketCommand({ Bucket: 'sdk-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
+        'BucketAlreadyOwnedByYou',
+        409,
+      );
+      const loc = await eu.send(new GetBucketLocationCommand({ Bucket: 'sdk-eu' }));
+      assert.equal(loc.LocationConstraint, 'eu-west-1');
+      const head = await s3.send(new HeadBucketCommand({ Bucket: 'sdk-eu' }));
+      assert.equal(head.BucketRegion, 'eu-west-1');
+      await expectError(
+        s3.send(new CreateBucketCommand({ Bucket: 'sdk-east', CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never } })),
+        'InvalidLocationConstraint',
+        400,
+      );
+      // In us-east-1, creating a bucket you already own answers 200 (legacy behaviour).
+      await s3.send(new CreateBucketCommand({ Bucket: 'sdk-twice' }));
+      await s3.send(new CreateBucketCommand({ Bucket: 'sdk-twice' }));
+    } finally {
+      eu.destroy();
+    }
+  });
+
+  it('pages ListBuckets with max-buckets, continuation token and prefix', async () => {
+    for (const n of ['page-a', 'page-b', 'page-c']) await s3.send(new CreateBucketCommand({ Bucket: n }));
+    const p1 = await s3.send(new ListBucketsCommand({ Prefix: 'page-', MaxBuckets: 2 }));
+    assert.deepEqual(p1.Buckets?.map((b) => b.Name), ['page-a', 'page-b']);
+    assert.ok(p1.ContinuationToken);
+    assert.equal(p1.Prefix, 'page-');
+    const p2 = await s3.send(new ListBucketsCommand({ Prefix: 'page-', MaxBuckets: 2, ContinuationToken: p1.ContinuationToken }));
+    assert.deepEqual(p2.Buckets?.map((b) => b.Name), ['page-c']);
+    assert.equal(p2.ContinuationToken, undefined);
+  });
+
+  it('stores and returns every representation header, and FetchOwner names the owner', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'sdk-headers' }));
+    const expires = new Date('2030-01-02T03:04:05Z');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'sdk-headers',
+        Key: 'page.html.gz',
+        Body: 'x',
+        ContentType: 'text/html; charset=utf-8',
+        ContentEncoding: 'gzip',
+        ContentDisposition: 'inline; filename="page.html"',
+        ContentLanguage: 'fr-CA',
+        CacheControl: 'max-age=60, public',
+        Expires: expires,
+        Metadata: { 'Camel-Case': 'Value With Spaces' },
+        StorageClass: 'STANDARD_IA',
+      }),
+    );
+    const h = await s3.send(new HeadObjectCommand({ Bucket: 'sdk-headers', Key: 'page.html.gz' }));
+    assert.equal(h.ContentType, 'text/html; charset=utf-8');
+    assert.equal(h.ContentEncoding, 'gzip');
+    assert.equal(h.ContentDisposition, 'inline; filename="page.html"');
+    assert.equal(h.ContentLanguage, 'fr-CA');
+    assert.equal(h.CacheControl, 'max-age=60, public');
+    assert.equal(h.ExpiresString, expires.toUTCString());
+    assert.deepEqual(h.Metadata, { 'camel-case': 'Value With Spaces' });
+    assert.equal(h.StorageClass, 'STANDARD_IA');
+    assert.equal(h.AcceptRanges, 'bytes');
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: 'sdk-headers', FetchOwner: true }));
+    assert.equal(list.Contents?.[0]?.StorageClass, 'STANDARD_IA');
+    assert.match(list.Contents?.[0]?.Owner?.ID ?? '', /^[0-9a-f]{64}$/);
+    const noOwner = await s3.send(new ListObjectsV2Command({ Bucket: 'sdk-headers' }));
+    assert.equal(noOwner.Contents?.[0]?.Owner, undefined);
   });
 });
 

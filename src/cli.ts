@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     logLevel,
     accessKeyId: values['access-key'] ?? env.NIMBUS_ACCESS_KEY_ID ?? defaultConfig.accessKeyId,
     secretAccessKey: values['secret-key'] ?? env.NIMBUS_SECRET_ACCESS_KEY ?? defaultConfig.secretAccessKey,
+    // Tuning knob, not a flag: bodies up to this many bytes live inline in SQLite.
+    inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
   };
   const nimbus = await startNimbus(config);
   const ms = (performance.now()).toFixed(0);

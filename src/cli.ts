@@ -19,11 +19,21 @@ Options:
   --fsync              fsync every acknowledged write (NIMBUS_FSYNC=1)
   --access-key <id>    root access key id (NIMBUS_ACCESS_KEY_ID, default test)
   --secret-key <key>   root secret access key (NIMBUS_SECRET_ACCESS_KEY, default test)
+
+Environment only:
+  NIMBUS_IAM=enforce|log|off   IAM policy enforcement (default enforce); log allows
+                               everything but logs what would be denied
 `;
 
 function fail(msg: string): never {
   process.stderr.write(`nimbus: ${msg}\n\n${usage}`);
   process.exit(2);
+}
+
+function iamMode(v: string | undefined): Config['iamMode'] {
+  if (v === undefined || v === '') return defaultConfig.iamMode;
+  if (v === 'enforce' || v === 'log' || v === 'off') return v;
+  fail(`invalid NIMBUS_IAM ${v} (enforce, log or off)`);
 }
 
 async function main(): Promise<void> {
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
     accessKeyId: values['access-key'] ?? env.NIMBUS_ACCESS_KEY_ID ?? defaultConfig.accessKeyId,
     secretAccessKey: values['secret-key'] ?? env.NIMBUS_SECRET_ACCESS_KEY ?? defaultConfig.secretAccessKey,
     // Tuning knob, not a flag: bodies up to this many bytes live inline in SQLite.
+    iamMode: iamMode(env.NIMBUS_IAM),
     inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
   };
   const nimbus = await startNimbus(config);

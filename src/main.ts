@@ -8,7 +8,7 @@ import { createHttpServer } from './server/http.js';
 import { ServiceResolver } from './server/resolve-service.js';
 import type { Runtime } from './server/runtime.js';
 import { buildRegistry } from './services/registry.js';
-import { rootCredentials } from './services/principal.js';
+import { IamState } from './services/iam/state.js';
 import { SqliteMetadataStore } from './storage/sqlite.js';
 import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
@@ -39,11 +39,14 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
   const store = new SqliteMetadataStore(dataDir, { fsync: config.fsync });
   const blobs = new FileBlobStore(dataDir, config.fsync);
   blobs.init();
+  const iam = new IamState(store, config.accountId, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey });
+  await iam.load();
   const runtime: Runtime = {
     config: { ...config, dataDir },
     version: packageVersion(),
     services: new ServiceResolver(buildRegistry()),
-    credentials: rootCredentials(config.accountId, config.accessKeyId, config.secretAccessKey),
+    credentials: iam,
+    iam,
     store,
     blobs,
   };

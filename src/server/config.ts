@@ -16,6 +16,8 @@ export interface Config {
   fsync: boolean;
   /** How long shutdown waits for in-flight requests. */
   shutdownTimeoutMs: number;
+  /** enforce (default): IAM decides; log: allow but log denials; off: no evaluation. */
+  iamMode: 'enforce' | 'log' | 'off';
 }
 
 export const defaultConfig: Config = {
@@ -31,4 +33,5 @@ export const defaultConfig: Config = {
   inlineMaxBytes: 64 * 1024,
   fsync: false,
   shutdownTimeoutMs: 10_000,
+  iamMode: 'enforce',
 };

@@ -4,6 +4,8 @@ import type { ServiceDef } from '../services/types.js';
 import type { OperationModel } from '../protocol/model.js';
 import type { Principal } from '../services/principal.js';
 import type { Runtime } from './runtime.js';
+import { authorize, isAllowed } from './authorize.js';
+import type { ContextValue } from '../iam/engine/types.js';
 
 /**
  * Everything a request carries through the pipeline. Built once per request; stages
@@ -65,6 +67,15 @@ export class RequestContext {
   hasQuery(name: string): boolean {
     for (const [k] of this.query) if (k === name) return true;
     return false;
+  }
+
+  /** Throws AccessDenied unless the caller may do `action` on `resource`. */
+  authorize(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): void {
+    authorize(this, action, resource, conditions);
+  }
+
+  isAllowed(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): boolean {
+    return isAllowed(this, action, resource, conditions);
   }
 
   get region(): string {

@@ -11,6 +11,7 @@ import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../prot
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
 import type { ServiceDef } from '../services/types.js';
+import type { Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
 import { now } from '../util/clock.js';
 import { enabled, log } from '../util/log.js';
@@ -89,8 +90,7 @@ async function run(ctx: RequestContext): Promise<void> {
     ctx.bodyStream = undefined;
   }
   const input = codec.parse(ctx, model, match);
-  // Authorization: every principal today is the account root, which may do anything.
-  // The IAM engine takes this stage over (issue 3) using impl.action.
+  if (!impl.selfAuthorized) ctx.authorize(impl.action, impl.resource?.(input, ctx) ?? '*', impl.conditions?.(input, ctx));
   const output = await impl.handler(input, ctx);
   const spec = codec.serialize(ctx, model, match.op, output);
   if (ctx.statusOverride) spec.status = ctx.statusOverride;
@@ -102,6 +102,7 @@ async function authenticate(ctx: RequestContext, service: ServiceDef, auth: Auth
   const cred = ctx.runtime.credentials.lookup(auth.accessKeyId);
   if (!cred) throw unknownKey(service, auth.accessKeyId);
   checkTime(auth, now());
+  checkSessionToken(service, cred, auth.securityToken);
   const s3 = service.name === 's3';
   let payloadHash = auth.payloadHash;
   if (!s3) {
@@ -143,6 +144,7 @@ function authenticateV2(ctx: RequestContext, service: ServiceDef, auth: AuthV2):
   const cred = ctx.runtime.credentials.lookup(auth.accessKeyId);
   if (!cred) throw unknownKey(service, auth.accessKeyId);
   checkTimeV2(ctx, auth, now());
+  checkSessionToken(service, cred, ctx.header('x-amz-security-token') ?? ctx.queryParam('x-amz-security-token'));
   const resource = ctx.hostBucket !== undefined ? `/${ctx.hostBucket}${ctx.rawPath}` : ctx.rawPath;
   const check = checkSignatureV2(ctx, auth, cred.secretAccessKey, resource);
   if (!check.ok) {
@@ -155,6 +157,22 @@ function authenticateV2(ctx: RequestContext, service: ServiceDef, auth: AuthV2):
   }
   ctx.principal = cred.principal;
   ctx.bodyStream = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
+}
+
+/** Temporary credentials need their session token, and expire. */
+function checkSessionToken(service: ServiceDef, cred: Credential, token: string | undefined): void {
+  if (cred.sessionToken === undefined) return;
+  const s3 = service.name === 's3';
+  if (token !== cred.sessionToken) {
+    throw s3
+      ? new ServiceError('InvalidToken', { status: 400, message: 'The provided token is malformed or otherwise invalid.' })
+      : new ServiceError(service.authErrors.unknownKey, { status: 403, message: 'The security token included in the request is invalid.' });
+  }
+  if (cred.expiration !== undefined && now() > cred.expiration) {
+    throw s3
+      ? new ServiceError('ExpiredToken', { status: 400, message: 'The provided token has expired.' })
+      : new ServiceError('ExpiredToken', { status: 403, message: 'The security token included in the request is expired' });
+  }
 }
 
 function hexBytes(s: string): string {

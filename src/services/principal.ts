@@ -6,21 +6,22 @@ export interface Principal {
   userId: string;
   accessKeyId: string;
   type: 'root' | 'user' | 'assumed-role';
+  /** The user name, or the role session name. */
+  name?: string;
+  /** For role sessions: the role's ARN. */
+  roleArn?: string;
 }
 
 export interface Credential {
   secretAccessKey: string;
   principal: Principal;
+  /** Temporary credentials must come with this x-amz-security-token. */
+  sessionToken?: string;
+  /** Epoch ms after which temporary credentials are refused with ExpiredToken. */
+  expiration?: number;
 }
 
 /** Looks up access keys. IAM replaces the root-only implementation when it lands. */
 export interface CredentialProvider {
   lookup(accessKeyId: string): Credential | undefined;
-}
-
-export function rootCredentials(accountId: string, accessKeyId: string, secretAccessKey: string): CredentialProvider {
-  const principal: Principal = { accountId, arn: `arn:aws:iam::${accountId}:root`, userId: accountId, accessKeyId, type: 'root' };
-  return {
-    lookup: (id) => (id === accessKeyId ? { secretAccessKey, principal } : undefined),
-  };
 }

@@ -1,10 +1,10 @@
 import { loadModel } from '../protocol/model.js';
-import { QueryCodec } from '../protocol/query.js';
 import { JsonCodec } from '../protocol/json.js';
 import { RestJsonCodec } from '../protocol/rest-json.js';
 import type { ServiceDef } from './types.js';
 import { s3Service } from './s3/index.js';
 import { stsService } from './sts/index.js';
+import { iamService } from './iam/index.js';
 
 /**
  * Every service Nimbus speaks. Services whose operation table is empty still resolve,
@@ -24,13 +24,14 @@ function modelOnly(name: string, signingNames: string[], codec: ServiceDef['code
 }
 
 const queryAuth = { unknownKey: 'InvalidClientTokenId', badSignature: 'SignatureDoesNotMatch' };
+
 const jsonAuth = { unknownKey: 'UnrecognizedClientException', badSignature: 'InvalidSignatureException' };
 
 export function buildRegistry(): ServiceDef[] {
   return [
     s3Service,
     stsService,
-    modelOnly('iam', ['iam'], new QueryCodec(), queryAuth),
+    iamService,
     modelOnly('lambda', ['lambda'], new RestJsonCodec(), jsonAuth, 70 << 20),
     modelOnly('apigateway', ['apigateway'], new RestJsonCodec(), jsonAuth),
     modelOnly('apigatewayv2', ['apigateway'], new RestJsonCodec(), jsonAuth),

@@ -7,8 +7,17 @@ export type Handler = (input: any, ctx: RequestContext) => Promise<unknown> | un
 
 export interface OperationImpl {
   handler: Handler;
-  /** The IAM action the operation needs, e.g. "s3:GetObject" (evaluated once IAM lands). */
+  /** The IAM action the operation needs, e.g. "s3:GetObject". */
   action: string;
+  /** The resource ARN the action is evaluated on (default '*'). */
+  resource?: (input: any, ctx: RequestContext) => string;
+  /** Service condition keys taken from the input (e.g. s3:prefix). */
+  conditions?: (input: any, ctx: RequestContext) => Record<string, string | undefined>;
+  /**
+   * Authorization the table cannot express (CopyObject reads one object and writes
+   * another; DeleteObjects is checked per key): the handler calls ctx.authorize itself.
+   */
+  selfAuthorized?: boolean;
 }
 
 /** Codes a service's SDKs expect for the shared authentication failures. */

@@ -115,8 +115,22 @@ export interface S3Repository {
   hasFileBlob(id: string): Promise<boolean>;
 }
 
+/**
+ * IAM entities (users, groups, roles, policies, access keys, sessions) as JSON documents
+ * keyed by kind and id. IAM data is small and read through an in-memory view, so a
+ * document store is all the backends need to provide.
+ */
+export interface IamRepository {
+  get<T>(kind: string, id: string): Promise<T | undefined>;
+  list<T>(kind: string): Promise<T[]>;
+  put(kind: string, id: string, doc: unknown): Promise<void>;
+  /** Returns whether something was deleted. */
+  delete(kind: string, id: string): Promise<boolean>;
+}
+
 export interface Transaction {
   readonly s3: S3Repository;
+  readonly iam: IamRepository;
   /** Runs after a successful commit (e.g. deleting a replaced object's file). */
   afterCommit(hook: () => unknown): void;
 }
@@ -125,6 +139,7 @@ export interface MetadataStore {
   readonly kind: string;
   /** Reads outside a transaction. */
   readonly s3: S3Repository;
+  readonly iam: IamRepository;
   /**
    * Runs `fn` atomically. `fn` must await only this transaction's own calls; hooks
    * registered with afterCommit run once the commit is durable.

@@ -8,6 +8,7 @@ import {
   type ListObjectsPage,
   type ListObjectsQuery,
   type MetadataStore,
+  type IamRepository,
   type ObjectRecord,
   type PartRecord,
   type PutCondition,
@@ -72,7 +73,44 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (upload_id, part_number)
    ) WITHOUT ROWID;
    CREATE INDEX parts_body ON parts(body_id);`,
+  `CREATE TABLE iam_entities (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     doc TEXT NOT NULL,
+     PRIMARY KEY (kind, id)
+   ) WITHOUT ROWID;`,
 ];
+
+class SqliteIamRepository implements IamRepository {
+  private readonly getSt: Statement;
+  private readonly listSt: Statement;
+  private readonly putSt: Statement;
+  private readonly deleteSt: Statement;
+
+  constructor(db: Database.Database) {
+    this.getSt = db.prepare('SELECT doc FROM iam_entities WHERE kind = ? AND id = ?');
+    this.listSt = db.prepare('SELECT doc FROM iam_entities WHERE kind = ? ORDER BY id');
+    this.putSt = db.prepare('INSERT INTO iam_entities (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc');
+    this.deleteSt = db.prepare('DELETE FROM iam_entities WHERE kind = ? AND id = ?');
+  }
+
+  async get<T>(kind: string, id: string): Promise<T | undefined> {
+    const r = this.getSt.get(kind, id) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as T) : undefined;
+  }
+
+  async list<T>(kind: string): Promise<T[]> {
+    return (this.listSt.all(kind) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as T);
+  }
+
+  async put(kind: string, id: string, doc: unknown): Promise<void> {
+    this.putSt.run(kind, id, JSON.stringify(doc));
+  }
+
+  async delete(kind: string, id: string): Promise<boolean> {
+    return this.deleteSt.run(kind, id).changes > 0;
+  }
+}
 
 interface UploadRow {
   upload_id: string;
@@ -377,8 +415,10 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Reads outside transactions go to their own connection, so they only ever see committed data. */
   readonly s3: S3Repository;
   private readonly db: Database.Database;
+  readonly iam: IamRepository;
   private readonly readDb: Database.Database;
   private readonly writeS3: S3Repository;
+  private readonly writeIam: IamRepository;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly begin: Statement;
   private readonly commit: Statement;
@@ -395,6 +435,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
     this.s3 = new SqliteS3Repository(this.readDb);
+    this.writeIam = new SqliteIamRepository(this.db);
+    this.iam = new SqliteIamRepository(this.readDb);
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
@@ -415,7 +457,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const run = async (): Promise<T> => {
       this.begin.run();
       try {
-        const result = await fn({ s3: this.writeS3, afterCommit: (h) => hooks.push(h) });
+        const result = await fn({ s3: this.writeS3, iam: this.writeIam, afterCommit: (h) => hooks.push(h) });
         this.commit.run();
         return result;
       } catch (e) {

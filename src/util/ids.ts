@@ -41,3 +41,18 @@ export function blobId(): string {
 export function uploadId(): string {
   return random(48).toString('base64url');
 }
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** IAM unique ids: a type prefix (AIDA user, AGPA group, AROA role, ANPA policy, AKIA/ASIA keys) + 16 characters. */
+export function iamId(prefix: string, length = 16): string {
+  const bytes = random(length);
+  let out = prefix;
+  for (let i = 0; i < length; i++) out += ALNUM[bytes[i]! & 31];
+  return out;
+}
+
+/** A 40-character secret access key. */
+export function secretKey(): string {
+  return random(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'A' : 'B'));
+}

@@ -1,6 +1,6 @@
 import { loadModel } from '../../protocol/model.js';
 import { RestXmlCodec } from '../../protocol/rest-xml.js';
-import type { ServiceDef } from '../types.js';
+import type { OperationImpl, ServiceDef } from '../types.js';
 import { S3Errors } from './errors.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
 import { copyObject, deleteObject, deleteObjects, getObject, getObjectAttributes, headObject, putObject } from './objects.js';
@@ -16,9 +16,16 @@ import {
 } from './multipart.js';
 
 /**
- * S3: operation name → handler and the IAM action it needs. Operations of the model that
- * are not listed answer 501 NotImplemented.
+ * S3: operation name → handler, the IAM action it needs and the resource it acts on.
+ * Operations of the model that are not listed answer 501 NotImplemented.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
  */
+type Input = Record<string, any>;
+const bucketArn = (i: Input) => `arn:aws:s3:::${i.Bucket}`;
+const objectArn = (i: Input) => `arn:aws:s3:::${i.Bucket}/${i.Key}`;
+const listKeys = (i: Input) => ({ 's3:prefix': i.Prefix, 's3:delimiter': i.Delimiter, 's3:max-keys': i.MaxKeys === undefined ? undefined : String(i.MaxKeys) });
+const onBucket = (handler: OperationImpl['handler'], action: string, conditions?: OperationImpl['conditions']): OperationImpl => ({ handler, action, resource: bucketArn, conditions });
+const onObject = (handler: OperationImpl['handler'], action: string): OperationImpl => ({ handler, action, resource: objectArn });
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],
@@ -53,26 +60,28 @@ export const s3Service: ServiceDef = {
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {
-    CreateBucket: { handler: createBucket, action: 's3:CreateBucket' },
-    HeadBucket: { handler: headBucket, action: 's3:ListBucket' },
-    DeleteBucket: { handler: deleteBucket, action: 's3:DeleteBucket' },
-    ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets' },
-    GetBucketLocation: { handler: getBucketLocation, action: 's3:GetBucketLocation' },
-    PutObject: { handler: putObject, action: 's3:PutObject' },
-    GetObject: { handler: getObject, action: 's3:GetObject' },
-    HeadObject: { handler: headObject, action: 's3:GetObject' },
-    DeleteObject: { handler: deleteObject, action: 's3:DeleteObject' },
-    DeleteObjects: { handler: deleteObjects, action: 's3:DeleteObject' },
-    CopyObject: { handler: copyObject, action: 's3:PutObject' },
-    GetObjectAttributes: { handler: getObjectAttributes, action: 's3:GetObjectAttributes' },
-    ListObjects: { handler: listObjects, action: 's3:ListBucket' },
-    ListObjectsV2: { handler: listObjectsV2, action: 's3:ListBucket' },
-    CreateMultipartUpload: { handler: createMultipartUpload, action: 's3:PutObject' },
-    UploadPart: { handler: uploadPart, action: 's3:PutObject' },
-    UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject' },
-    CompleteMultipartUpload: { handler: completeMultipartUpload, action: 's3:PutObject' },
-    AbortMultipartUpload: { handler: abortMultipartUpload, action: 's3:AbortMultipartUpload' },
-    ListParts: { handler: listParts, action: 's3:ListMultipartUploadParts' },
-    ListMultipartUploads: { handler: listMultipartUploads, action: 's3:ListBucketMultipartUploads' },
+    CreateBucket: onBucket(createBucket, 's3:CreateBucket'),
+    HeadBucket: onBucket(headBucket, 's3:ListBucket'),
+    DeleteBucket: onBucket(deleteBucket, 's3:DeleteBucket'),
+    ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets', resource: () => 'arn:aws:s3:::*' },
+    GetBucketLocation: onBucket(getBucketLocation, 's3:GetBucketLocation'),
+    PutObject: onObject(putObject, 's3:PutObject'),
+    GetObject: onObject(getObject, 's3:GetObject'),
+    HeadObject: onObject(headObject, 's3:GetObject'),
+    DeleteObject: onObject(deleteObject, 's3:DeleteObject'),
+    // Checked per key by the handler: each denied key is an AccessDenied entry in the result.
+    DeleteObjects: { handler: deleteObjects, action: 's3:DeleteObject', selfAuthorized: true },
+    // s3:GetObject on the source and s3:PutObject on the destination, by the handler.
+    CopyObject: { handler: copyObject, action: 's3:PutObject', selfAuthorized: true },
+    GetObjectAttributes: onObject(getObjectAttributes, 's3:GetObjectAttributes'),
+    ListObjects: onBucket(listObjects, 's3:ListBucket', listKeys),
+    ListObjectsV2: onBucket(listObjectsV2, 's3:ListBucket', listKeys),
+    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject'),
+    UploadPart: onObject(uploadPart, 's3:PutObject'),
+    UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject', selfAuthorized: true },
+    CompleteMultipartUpload: onObject(completeMultipartUpload, 's3:PutObject'),
+    AbortMultipartUpload: onObject(abortMultipartUpload, 's3:AbortMultipartUpload'),
+    ListParts: onObject(listParts, 's3:ListMultipartUploadParts'),
+    ListMultipartUploads: onBucket(listMultipartUploads, 's3:ListBucketMultipartUploads'),
   },
 };

@@ -208,7 +208,14 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 export async function loadObject(ctx: RequestContext, bucketName: string, key: string): Promise<ObjectRecord> {
   const bucket = await requireBucket(ctx, bucketName);
   const rec = await ctx.runtime.store.s3.getObject(bucket.id, key);
-  if (!rec) throw S3Errors.NoSuchKey({ Key: key });
+  if (!rec) {
+    // S3 tells a caller that a key does not exist only if it may list the bucket;
+    // otherwise the answer is 403, so keys cannot be probed.
+    if (!ctx.isAllowed('s3:ListBucket', `arn:aws:s3:::${bucketName}`)) {
+      ctx.authorize('s3:ListBucket', `arn:aws:s3:::${bucketName}`);
+    }
+    throw S3Errors.NoSuchKey({ Key: key });
+  }
   return rec;
 }
 
@@ -323,6 +330,7 @@ async function removeObject(ctx: RequestContext, bucket: BucketRecord, key: stri
 }
 
 export async function deleteObjects(input: Input, ctx: RequestContext) {
+  // Any DeleteObject permission in the bucket lets the request in; each key is then checked.
   const bucket = await requireBucket(ctx, input.Bucket);
   const objects = (input.Delete?.Objects ?? []) as Array<{ Key: string; VersionId?: string }>;
   if (objects.length === 0 || objects.length > 1000) throw S3Errors.MalformedXML();
@@ -333,6 +341,7 @@ export async function deleteObjects(input: Input, ctx: RequestContext) {
     try {
       if (typeof o.Key !== 'string' || o.Key === '') throw S3Errors.InvalidArgument({ message: 'Invalid key' });
       validateKey(o.Key);
+      ctx.authorize('s3:DeleteObject', `arn:aws:s3:::${bucket.name}/${o.Key}`);
       await removeObject(ctx, bucket, o.Key);
       if (!quiet) Deleted.push({ Key: o.Key, VersionId: o.VersionId });
     } catch (e) {
@@ -397,6 +406,8 @@ export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bu
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
+  ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
+  ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
   const source = await loadObject(ctx, src.bucket, src.key);

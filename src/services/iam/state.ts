@@ -1,0 +1,331 @@
+import type { MetadataStore, Transaction } from '../../storage/metadata.js';
+import type { NamedPolicy, PolicyDocument } from '../../iam/engine/types.js';
+import type { Credential, CredentialProvider, Principal } from '../principal.js';
+import { AWS_MANAGED_POLICIES } from '../../iam/data/aws-managed-policies.js';
+import { now } from '../../util/clock.js';
+
+/**
+ * IAM as data: documents per entity kind, kept in memory (IAM is small and every request
+ * needs it) and written through to the metadata store in serialised transactions.
+ */
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+interface Attachable {
+  AttachedPolicies: string[];
+  /** Inline policy name → policy JSON text. */
+  InlinePolicies: Record<string, string>;
+  PermissionsBoundary?: string;
+}
+
+export interface UserDoc extends Attachable {
+  UserName: string;
+  UserId: string;
+  Arn: string;
+  Path: string;
+  CreateDate: string;
+  Tags: Tag[];
+  Groups: string[];
+}
+
+export interface GroupDoc extends Attachable {
+  GroupName: string;
+  GroupId: string;
+  Arn: string;
+  Path: string;
+  CreateDate: string;
+}
+
+export interface RoleDoc extends Attachable {
+  RoleName: string;
+  RoleId: string;
+  Arn: string;
+  Path: string;
+  CreateDate: string;
+  AssumeRolePolicyDocument: string;
+  Description?: string;
+  MaxSessionDuration: number;
+  Tags: Tag[];
+}
+
+export interface PolicyVersionDoc {
+  VersionId: string;
+  Document: string;
+  CreateDate: string;
+}
+
+export interface ManagedPolicyDoc {
+  PolicyName: string;
+  PolicyId: string;
+  Arn: string;
+  Path: string;
+  Description?: string;
+  CreateDate: string;
+  UpdateDate: string;
+  DefaultVersionId: string;
+  Versions: PolicyVersionDoc[];
+  NextVersion: number;
+  Tags: Tag[];
+}
+
+export interface AccessKeyDoc {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  UserName: string;
+  Status: 'Active' | 'Inactive';
+  CreateDate: string;
+  LastUsed?: { LastUsedDate: string; ServiceName: string; Region: string };
+}
+
+export interface SessionDoc {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  Expiration: string;
+  RoleArn: string;
+  RoleName: string;
+  SessionName: string;
+  AssumedRoleId: string;
+  Arn: string;
+  /** Inline session policy JSON, and managed session policy ARNs. */
+  SessionPolicy?: string;
+  PolicyArns?: string[];
+  SourceIdentity?: string;
+  /** Assumed with credentials that were themselves a role session (role chaining). */
+  Chained: boolean;
+}
+
+type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session';
+type DocOf<K extends Kind> = K extends 'user'
+  ? UserDoc
+  : K extends 'group'
+    ? GroupDoc
+    : K extends 'role'
+      ? RoleDoc
+      : K extends 'policy'
+        ? ManagedPolicyDoc
+        : K extends 'accesskey'
+          ? AccessKeyDoc
+          : SessionDoc;
+
+const KINDS: Kind[] = ['user', 'group', 'role', 'policy', 'accesskey', 'session'];
+
+/** A transaction over IAM documents; what it writes reaches the in-memory view after commit. */
+export class IamTx {
+  private readonly writes = new Map<string, { kind: Kind; id: string; doc?: unknown }>();
+
+  constructor(
+    private readonly tx: Transaction,
+    private readonly state: IamState,
+  ) {}
+
+  async get<K extends Kind>(kind: K, id: string): Promise<DocOf<K> | undefined> {
+    const pending = this.writes.get(`${kind}\0${id}`);
+    if (pending) return pending.doc as DocOf<K> | undefined;
+    return this.tx.iam.get<DocOf<K>>(kind, id);
+  }
+
+  async put<K extends Kind>(kind: K, id: string, doc: DocOf<K>): Promise<void> {
+    await this.tx.iam.put(kind, id, doc);
+    this.writes.set(`${kind}\0${id}`, { kind, id, doc });
+  }
+
+  async delete(kind: Kind, id: string): Promise<void> {
+    await this.tx.iam.delete(kind, id);
+    this.writes.set(`${kind}\0${id}`, { kind, id });
+  }
+
+  /** Called after commit. */
+  apply(): void {
+    for (const w of this.writes.values()) this.state.setCached(w.kind, w.id, w.doc);
+  }
+}
+
+export class IamState implements CredentialProvider {
+  private readonly maps = new Map<Kind, Map<string, unknown>>(KINDS.map((k) => [k, new Map()]));
+  private readonly parsed = new Map<string, PolicyDocument>();
+  private readonly awsManaged = new Map<string, ManagedPolicyDoc>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    readonly accountId: string,
+    private readonly root: { accessKeyId: string; secretAccessKey: string },
+  ) {
+    for (const p of AWS_MANAGED_POLICIES) {
+      this.awsManaged.set(p.arn, {
+        PolicyName: p.name,
+        PolicyId: p.policyId,
+        Arn: p.arn,
+        Path: p.path,
+        Description: p.description,
+        CreateDate: p.createDate,
+        UpdateDate: p.updateDate,
+        DefaultVersionId: p.defaultVersionId,
+        Versions: [{ VersionId: p.defaultVersionId, Document: JSON.stringify(p.document), CreateDate: p.updateDate }],
+        NextVersion: 0,
+        Tags: [],
+      });
+    }
+  }
+
+  async load(): Promise<void> {
+    for (const kind of KINDS) {
+      for (const doc of await this.store.iam.list<Record<string, string>>(kind)) this.setCached(kind, idOf(kind, doc), doc);
+    }
+  }
+
+  setCached(kind: Kind, id: string, doc: unknown): void {
+    if (doc === undefined) this.maps.get(kind)!.delete(id);
+    else this.maps.get(kind)!.set(id, doc);
+  }
+
+  get<K extends Kind>(kind: K, id: string): DocOf<K> | undefined {
+    return this.maps.get(kind)!.get(id) as DocOf<K> | undefined;
+  }
+
+  list<K extends Kind>(kind: K): DocOf<K>[] {
+    return [...this.maps.get(kind)!.values()] as DocOf<K>[];
+  }
+
+  /** Runs fn in one store transaction; the in-memory view changes only once it commits. */
+  async write<T>(fn: (tx: IamTx) => Promise<T>): Promise<T> {
+    let iamTx: IamTx | undefined;
+    const result = await this.store.transaction(async (tx) => {
+      iamTx = new IamTx(tx, this);
+      return fn(iamTx);
+    });
+    iamTx!.apply();
+    return result;
+  }
+
+  /** A managed policy: AWS's (arn:aws:iam::aws:policy/…) or the account's own. */
+  managedPolicy(arn: string): ManagedPolicyDoc | undefined {
+    return this.awsManaged.get(arn) ?? this.get('policy', arn);
+  }
+
+  awsManagedPolicies(): ManagedPolicyDoc[] {
+    return [...this.awsManaged.values()];
+  }
+
+  /** Parses (once) a policy JSON text. */
+  document(text: string): PolicyDocument {
+    let doc = this.parsed.get(text);
+    if (!doc) {
+      doc = JSON.parse(text) as PolicyDocument;
+      if (this.parsed.size > 10_000) this.parsed.clear();
+      this.parsed.set(text, doc);
+    }
+    return doc;
+  }
+
+  private managedNamed(arn: string): NamedPolicy | undefined {
+    const p = this.managedPolicy(arn);
+    const v = p?.Versions.find((x) => x.VersionId === p.DefaultVersionId);
+    return v ? { id: arn, document: this.document(v.Document) } : undefined;
+  }
+
+  private attachedPolicies(owner: Attachable, label: string): NamedPolicy[] {
+    const out: NamedPolicy[] = [];
+    for (const arn of owner.AttachedPolicies) {
+      const p = this.managedNamed(arn);
+      if (p) out.push(p);
+    }
+    for (const [name, text] of Object.entries(owner.InlinePolicies)) out.push({ id: `${label}/${name}`, document: this.document(text) });
+    return out;
+  }
+
+  /** The policies that apply to a principal's requests. */
+  policiesFor(principal: Principal): { identity: NamedPolicy[]; permissionsBoundary?: NamedPolicy; session?: NamedPolicy[] } {
+    if (principal.type === 'user') {
+      const user = this.get('user', principal.name!);
+      if (!user) return { identity: [] };
+      const identity = this.attachedPolicies(user, `user/${user.UserName}`);
+      for (const g of user.Groups) {
+        const group = this.get('group', g);
+        if (group) identity.push(...this.attachedPolicies(group, `group/${group.GroupName}`));
+      }
+      return { identity, permissionsBoundary: user.PermissionsBoundary ? this.managedNamed(user.PermissionsBoundary) : undefined };
+    }
+    if (principal.type === 'assumed-role') {
+      const session = this.get('session', principal.accessKeyId);
+      const role = session && this.get('role', session.RoleName);
+      if (!session || !role) return { identity: [] };
+      let sessionPolicies: NamedPolicy[] | undefined;
+      if (session.SessionPolicy || session.PolicyArns?.length) {
+        sessionPolicies = [];
+        if (session.SessionPolicy) sessionPolicies.push({ id: 'session-policy', document: this.document(session.SessionPolicy) });
+        for (const arn of session.PolicyArns ?? []) {
+          const p = this.managedNamed(arn);
+          if (p) sessionPolicies.push(p);
+        }
+      }
+      return {
+        identity: this.attachedPolicies(role, `role/${role.RoleName}`),
+        permissionsBoundary: role.PermissionsBoundary ? this.managedNamed(role.PermissionsBoundary) : undefined,
+        session: sessionPolicies,
+      };
+    }
+    return { identity: [] };
+  }
+
+  /** Credentials: the root key, IAM users' active keys, and unexpired role sessions. */
+  lookup(accessKeyId: string): Credential | undefined {
+    if (accessKeyId === this.root.accessKeyId) {
+      return {
+        secretAccessKey: this.root.secretAccessKey,
+        principal: { accountId: this.accountId, arn: `arn:aws:iam::${this.accountId}:root`, userId: this.accountId, accessKeyId, type: 'root' },
+      };
+    }
+    const key = this.get('accesskey', accessKeyId);
+    if (key) {
+      const user = this.get('user', key.UserName);
+      if (!user || key.Status !== 'Active') return undefined;
+      return {
+        secretAccessKey: key.SecretAccessKey,
+        principal: { accountId: this.accountId, arn: user.Arn, userId: user.UserId, accessKeyId, type: 'user', name: user.UserName },
+      };
+    }
+    const session = this.get('session', accessKeyId);
+    if (session) {
+      return {
+        secretAccessKey: session.SecretAccessKey,
+        sessionToken: session.SessionToken,
+        expiration: Date.parse(session.Expiration),
+        principal: {
+          accountId: this.accountId,
+          arn: session.Arn,
+          userId: session.AssumedRoleId,
+          accessKeyId,
+          type: 'assumed-role',
+          name: session.SessionName,
+          roleArn: session.RoleArn,
+        },
+      };
+    }
+    return undefined;
+  }
+
+  /** Records the last use of a user's access key (GetAccessKeyLastUsed); in memory, flushed lazily. */
+  noteKeyUse(accessKeyId: string, service: string, region: string): void {
+    const key = this.get('accesskey', accessKeyId);
+    if (key) key.LastUsed = { LastUsedDate: new Date(now()).toISOString(), ServiceName: service, Region: region };
+  }
+}
+
+function idOf(kind: Kind, doc: Record<string, string>): string {
+  switch (kind) {
+    case 'user':
+      return doc.UserName!;
+    case 'group':
+      return doc.GroupName!;
+    case 'role':
+      return doc.RoleName!;
+    case 'policy':
+      return doc.Arn!;
+    case 'accesskey':
+    case 'session':
+      return doc.AccessKeyId!;
+  }
+}

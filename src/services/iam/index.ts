@@ -5,6 +5,7 @@ import type { OperationImpl, ServiceDef } from '../types.js';
 import * as users from './users.js';
 import * as roles from './roles.js';
 import * as policies from './policies.js';
+import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 
 /**
  * IAM (query protocol): operation → handler, IAM action and resource ARN.
@@ -93,5 +94,7 @@ export const iamService: ServiceDef = {
     ListRolePolicies: op(policies.rolePolicies.listInline, 'ListRolePolicies', arn.role),
     PutRolePermissionsBoundary: op(policies.rolePolicies.putBoundary, 'PutRolePermissionsBoundary', arn.role),
     DeleteRolePermissionsBoundary: op(policies.rolePolicies.deleteBoundary, 'DeleteRolePermissionsBoundary', arn.role),
+    SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: Input) => i.PolicySourceArn),
+    SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
   },
 };

@@ -236,6 +236,12 @@ export class IamState implements CredentialProvider {
     return out;
   }
 
+  /** A group's or role's own policies (attached and inline). */
+  policiesOfEntity(kind: 'group' | 'role', name: string): NamedPolicy[] {
+    const e = this.get(kind, name);
+    return e ? this.attachedPolicies(e, `${kind}/${name}`) : [];
+  }
+
   /** The policies that apply to a principal's requests. */
   policiesFor(principal: Principal): { identity: NamedPolicy[]; permissionsBoundary?: NamedPolicy; session?: NamedPolicy[] } {
     if (principal.type === 'user') {

@@ -112,6 +112,40 @@ describe('IAM walkthrough (AWS CLI)', () => {
   });
 });
 
+describe('policy simulator (AWS CLI)', () => {
+  it('simulate-principal-policy answers per action, naming the matched policy', () => {
+    const r = ok(['iam', 'simulate-principal-policy', '--policy-source-arn', 'arn:aws:iam::000000000000:user/yash', '--action-names', 's3:PutObject', 'ec2:RunInstances', 's3:GetObject']);
+    const byAction = Object.fromEntries(r.EvaluationResults.map((e: { EvalActionName: string }) => [e.EvalActionName, e]));
+    assert.equal(byAction['s3:PutObject'].EvalDecision, 'implicitDeny');
+    assert.equal(byAction['ec2:RunInstances'].EvalDecision, 'implicitDeny');
+    assert.equal(byAction['s3:GetObject'].EvalDecision, 'allowed');
+    assert.deepEqual(byAction['s3:GetObject'].MatchedStatements, [{ SourcePolicyId: 'AmazonS3ReadOnlyAccess', SourcePolicyType: 'aws-managed' }]);
+    // yash's inline policy allows sts:AssumeRole on one role only.
+    const res = ok(['iam', 'simulate-principal-policy', '--policy-source-arn', 'arn:aws:iam::000000000000:user/yash', '--action-names', 'sts:AssumeRole', '--resource-arns', 'arn:aws:iam::000000000000:role/account-trust', 'arn:aws:iam::000000000000:role/other']);
+    assert.deepEqual(res.EvaluationResults.map((e: { EvalResourceName: string; EvalDecision: string }) => [e.EvalResourceName, e.EvalDecision]), [
+      ['arn:aws:iam::000000000000:role/account-trust', 'allowed'],
+      ['arn:aws:iam::000000000000:role/other', 'implicitDeny'],
+    ]);
+    assert.deepEqual(res.EvaluationResults[0].MatchedStatements, [{ SourcePolicyId: 'assume', SourcePolicyType: 'user' }]);
+  });
+
+  it('simulate-custom-policy uses context entries, reports missing keys and explicit denies', () => {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+        { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' },
+      ],
+    });
+    const inside = ok(['iam', 'simulate-custom-policy', '--policy-input-list', policy, '--action-names', 's3:GetObject', 's3:DeleteObject', '--context-entries', 'ContextKeyName=aws:SourceIp,ContextKeyValues=10.1.2.3,ContextKeyType=ip']);
+    assert.deepEqual(inside.EvaluationResults.map((e: { EvalDecision: string }) => e.EvalDecision), ['allowed', 'explicitDeny']);
+    const outside = ok(['iam', 'simulate-custom-policy', '--policy-input-list', policy, '--action-names', 's3:GetObject', '--context-entries', 'ContextKeyName=aws:SourceIp,ContextKeyValues=192.168.1.1,ContextKeyType=ip']);
+    assert.equal(outside.EvaluationResults[0].EvalDecision, 'implicitDeny');
+    const missing = ok(['iam', 'simulate-custom-policy', '--policy-input-list', policy, '--action-names', 's3:GetObject']);
+    assert.deepEqual(missing.EvaluationResults[0].MissingContextValues, ['aws:SourceIp']);
+  });
+});
+
 describe('IAM API families (AWS CLI)', () => {
   it('customer managed policies keep at most 5 versions with one default', () => {
     const doc = (n: number) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: `s3:GetObject`, Resource: `arn:aws:s3:::b${n}/*` }] });

@@ -21,6 +21,9 @@ export function principalForEngine(p: Principal): AuthzRequest['principal'] {
 export function requestContextKeys(ctx: RequestContext): Record<string, ContextValue | undefined> {
   const p = ctx.principal!;
   const t = now();
+  if (p.type === 'anonymous') {
+    return { 'aws:CurrentTime': new Date(t).toISOString(), 'aws:EpochTime': String(Math.floor(t / 1000)), 'aws:SecureTransport': 'false', 'aws:SourceIp': (ctx.req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), 'aws:PrincipalType': 'Anonymous' };
+  }
   const keys: Record<string, ContextValue | undefined> = {
     'aws:CurrentTime': new Date(t).toISOString(),
     'aws:EpochTime': String(Math.floor(t / 1000)),
@@ -38,14 +41,24 @@ export function requestContextKeys(ctx: RequestContext): Record<string, ContextV
   return keys;
 }
 
+/** The root may always manage its bucket's policy, even one that denies it (no lock-out). */
+const ROOT_ALWAYS = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
+
 /** Throws AccessDenied (in AWS's words) unless the caller may do `action` on `resource`. */
-export function authorize(ctx: RequestContext, action: string, resource: string, conditions: Record<string, ContextValue | undefined> = {}): void {
+export async function authorize(ctx: RequestContext, action: string, resource: string, conditions: Record<string, ContextValue | undefined> = {}): Promise<void> {
   const p = ctx.principal;
   const mode = ctx.runtime.config.iamMode;
-  if (!p || p.type === 'root' || mode === 'off') return;
+  if (!p || mode === 'off') return;
+  const resourcePolicy = await ctx.service?.resourcePolicy?.(ctx, resource);
+  // The root is unrestricted by identity policies; only a resource policy's explicit deny binds it.
+  if (p.type === 'root' && (!resourcePolicy || ROOT_ALWAYS.has(action))) return;
   const req: AuthzRequest = { principal: principalForEngine(p), action, resource, context: { ...requestContextKeys(ctx), ...conditions } };
-  const result = evaluate(req, ctx.runtime.iam.policiesFor(p));
+  const result = evaluate(req, { ...ctx.runtime.iam.policiesFor(p), resource: resourcePolicy });
   if (result.decision === 'allowed') return;
+  if (p.type === 'anonymous') {
+    if (mode === 'log') return void log.warn(`NIMBUS_IAM=log: would deny anonymous request ${ctx.requestId}: ${action} on ${resource}`);
+    throw CommonErrors.AccessDenied({ message: 'Access Denied' });
+  }
   // AWS's wording: "User:" for every kind of principal; implicit denies say "because no …
   // allows", explicit ones "with an explicit deny in …".
   const reason = result.reason ?? `no identity-based policy allows the ${action} action`;
@@ -62,9 +75,9 @@ export function authorize(ctx: RequestContext, action: string, resource: string,
 }
 
 /** Like authorize, but answers instead of throwing (S3's 404-or-403 rule for missing keys). */
-export function isAllowed(ctx: RequestContext, action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): boolean {
+export async function isAllowed(ctx: RequestContext, action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): Promise<boolean> {
   try {
-    authorize(ctx, action, resource, conditions);
+    await authorize(ctx, action, resource, conditions);
     return true;
   } catch {
     return false;

@@ -70,11 +70,11 @@ export class RequestContext {
   }
 
   /** Throws AccessDenied unless the caller may do `action` on `resource`. */
-  authorize(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): void {
-    authorize(this, action, resource, conditions);
+  authorize(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): Promise<void> {
+    return authorize(this, action, resource, conditions);
   }
 
-  isAllowed(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): boolean {
+  isAllowed(action: string, resource: string, conditions?: Record<string, ContextValue | undefined>): Promise<boolean> {
     return isAllowed(this, action, resource, conditions);
   }
 

@@ -11,7 +11,7 @@ import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../prot
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
 import type { ServiceDef } from '../services/types.js';
-import type { Credential } from '../services/principal.js';
+import { ANONYMOUS, type Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
 import { now } from '../util/clock.js';
 import { enabled, log } from '../util/log.js';
@@ -64,9 +64,10 @@ async function run(ctx: RequestContext): Promise<void> {
   if (authV2) {
     authenticateV2(ctx, service, authV2);
   } else if (!auth) {
-    throw service.name === 's3'
-      ? CommonErrors.AccessDenied({ message: 'Access Denied' })
-      : CommonErrors.MissingAuthenticationToken({ message: 'Request is missing Authentication Token' });
+    if (service.name !== 's3') throw CommonErrors.MissingAuthenticationToken({ message: 'Request is missing Authentication Token' });
+    // An unsigned S3 request is anonymous: only what bucket policies grant to everyone.
+    ctx.principal = ANONYMOUS;
+    ctx.bodyStream = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
   } else {
     await authenticate(ctx, service, auth);
   }
@@ -90,7 +91,7 @@ async function run(ctx: RequestContext): Promise<void> {
     ctx.bodyStream = undefined;
   }
   const input = codec.parse(ctx, model, match);
-  if (!impl.selfAuthorized) ctx.authorize(impl.action, impl.resource?.(input, ctx) ?? '*', impl.conditions?.(input, ctx));
+  if (!impl.selfAuthorized) await ctx.authorize(impl.action, impl.resource?.(input, ctx) ?? '*', impl.conditions?.(input, ctx));
   const output = await impl.handler(input, ctx);
   const spec = codec.serialize(ctx, model, match.op, output);
   if (ctx.statusOverride) spec.status = ctx.statusOverride;

@@ -5,7 +5,7 @@ export interface Principal {
   /** The unique id AWS reports as UserId (account id for root). */
   userId: string;
   accessKeyId: string;
-  type: 'root' | 'user' | 'assumed-role';
+  type: 'root' | 'user' | 'assumed-role' | 'anonymous';
   /** The user name, or the role session name. */
   name?: string;
   /** For role sessions: the role's ARN. */
@@ -25,3 +25,6 @@ export interface Credential {
 export interface CredentialProvider {
   lookup(accessKeyId: string): Credential | undefined;
 }
+
+/** The caller of an unsigned request (S3 only): allowed only what bucket policies grant to everyone. */
+export const ANONYMOUS: Principal = { accountId: '', arn: '*', userId: 'anonymous', accessKeyId: '', type: 'anonymous' };

@@ -1,6 +1,7 @@
 import type { Codec } from '../protocol/codec.js';
 import type { ServiceModel } from '../protocol/model.js';
 import type { RequestContext } from '../server/context.js';
+import type { NamedPolicy } from '../iam/engine/types.js';
 
 /** A handler: typed input in, typed output out. It never touches XML, JSON or raw headers. */
 export type Handler = (input: any, ctx: RequestContext) => Promise<unknown> | unknown;
@@ -38,6 +39,8 @@ export interface ServiceDef {
   authErrors: AuthErrorCodes;
   /** S3 sends x-amz-request-id/x-amz-id-2; the others x-amzn-RequestId. */
   requestIdStyle: 's3' | 'amzn';
+  /** The resource-based policy for a resource of this service (S3: the bucket policy). */
+  resourcePolicy?: (ctx: RequestContext, resourceArn: string) => Promise<NamedPolicy | undefined>;
   /** Largest buffered (non-streaming) request body accepted. */
   maxBodyBytes: number;
 }

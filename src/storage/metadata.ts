@@ -111,6 +111,10 @@ export interface S3Repository {
   listParts(uploadId: string, q: { after?: number; limit: number }): Promise<PartRecord[]>;
   /** Removes the upload and its parts' rows (and inline bodies); returns the parts. */
   deleteUpload(uploadId: string): Promise<PartRecord[]>;
+  /** A bucket's named configuration document (policy, public access block, …), if set. */
+  getBucketConfig(bucketId: number, name: string): Promise<string | undefined>;
+  /** Sets (or, with undefined, removes) a bucket configuration document. */
+  putBucketConfig(bucketId: number, name: string, value: string | undefined): Promise<void>;
   /** All file-blob ids referenced, for the orphan sweep. */
   hasFileBlob(id: string): Promise<boolean>;
 }

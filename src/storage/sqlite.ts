@@ -23,6 +23,7 @@ import { log } from '../util/log.js';
  * kill -9 of the process for every committed transaction; `fsync` mode uses FULL so a
  * commit also survives power loss.
  */
+/** Append only: a data dir at version N has run exactly the first N entries. */
 const MIGRATIONS: string[] = [
   `CREATE TABLE buckets (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,6 +79,12 @@ const MIGRATIONS: string[] = [
      id TEXT NOT NULL,
      doc TEXT NOT NULL,
      PRIMARY KEY (kind, id)
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE bucket_configs (
+     bucket_id INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (bucket_id, name)
    ) WITHOUT ROWID;`,
 ];
 
@@ -211,6 +218,10 @@ class SqliteS3Repository implements S3Repository {
       listBuckets: p('SELECT * FROM buckets WHERE name > ? AND name >= ? ORDER BY name LIMIT ?'),
       anyObject: p('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
       deleteBucket: p('DELETE FROM buckets WHERE id = ?'),
+      deleteBucketConfigs: p('DELETE FROM bucket_configs WHERE bucket_id = ?'),
+      getBucketConfig: p('SELECT value FROM bucket_configs WHERE bucket_id = ? AND name = ?'),
+      putBucketConfig: p('INSERT INTO bucket_configs (bucket_id, name, value) VALUES (?, ?, ?) ON CONFLICT (bucket_id, name) DO UPDATE SET value = excluded.value'),
+      deleteBucketConfig: p('DELETE FROM bucket_configs WHERE bucket_id = ? AND name = ?'),
       getObject: p('SELECT * FROM objects WHERE bucket_id = ? AND key = ?'),
       upsertObject: p(
         `INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id, parts)
@@ -266,6 +277,7 @@ class SqliteS3Repository implements S3Repository {
 
   async deleteBucket(id: number): Promise<void> {
     if (this.st.anyObject!.get(id)) throw new StoreError('Conflict', 'bucket not empty');
+    this.st.deleteBucketConfigs!.run(id);
     this.st.deleteBucket!.run(id);
   }
 
@@ -357,6 +369,15 @@ class SqliteS3Repository implements S3Repository {
   async readInline(id: string): Promise<Buffer | undefined> {
     const r = this.st.readInline!.get(id) as { data: Buffer } | undefined;
     return r?.data;
+  }
+
+  async getBucketConfig(bucketId: number, name: string): Promise<string | undefined> {
+    return (this.st.getBucketConfig!.get(bucketId, name) as { value: string } | undefined)?.value;
+  }
+
+  async putBucketConfig(bucketId: number, name: string, value: string | undefined): Promise<void> {
+    if (value === undefined) this.st.deleteBucketConfig!.run(bucketId, name);
+    else this.st.putBucketConfig!.run(bucketId, name, value);
   }
 
   async hasFileBlob(id: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { StoreError } from '../../storage/metadata.js';
 import { now } from '../../util/clock.js';
 import { S3Errors } from './errors.js';
 import { decodeToken, encodeToken, isValidBucketName, owner, requireBucket } from './common.js';
+import { BLOCK_ALL, forgetBucket } from './bucket-policy.js';
 
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation. */
 
@@ -24,9 +25,12 @@ export async function createBucket(input: { Bucket: string; CreateBucketConfigur
   }
   const region = constraint === 'EU' ? 'eu-west-1' : (constraint ?? 'us-east-1');
   try {
-    await ctx.runtime.store.transaction((tx) =>
-      tx.s3.createBucket({ name, region, createdAt: now(), ownerId: ctx.runtime.config.accountId }),
-    );
+    await ctx.runtime.store.transaction(async (tx) => {
+      const b = await tx.s3.createBucket({ name, region, createdAt: now(), ownerId: ctx.runtime.config.accountId });
+      // Block Public Access is on for new buckets, as on AWS since April 2023.
+      await tx.s3.putBucketConfig(b.id, 'publicAccessBlock', JSON.stringify(BLOCK_ALL));
+    });
+    forgetBucket(name);
   } catch (e) {
     if (!(e instanceof StoreError) || e.kind !== 'Conflict') throw e;
     const existing = await ctx.runtime.store.s3.getBucket(name);
@@ -46,6 +50,7 @@ export async function deleteBucket(input: { Bucket: string }, ctx: RequestContex
   const b = await requireBucket(ctx, input.Bucket);
   try {
     await ctx.runtime.store.transaction((tx) => tx.s3.deleteBucket(b.id));
+    forgetBucket(b.name);
   } catch (e) {
     if (e instanceof StoreError && e.kind === 'Conflict') throw S3Errors.BucketNotEmpty({ BucketName: b.name });
     throw e;

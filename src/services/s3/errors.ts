@@ -38,6 +38,9 @@ export const S3Errors = {
     },
     InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.' },
     EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+    NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
+    MalformedPolicy: { status: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
+    NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
     NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' },
   }),
 };

@@ -14,6 +14,16 @@ import {
   uploadPart,
   uploadPartCopy,
 } from './multipart.js';
+import {
+  bucketResourcePolicy,
+  deleteBucketPolicy,
+  deletePublicAccessBlock,
+  getBucketPolicy,
+  getBucketPolicyStatus,
+  getPublicAccessBlock,
+  putBucketPolicy,
+  putPublicAccessBlock,
+} from './bucket-policy.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -57,6 +67,7 @@ export const s3Service: ServiceDef = {
   }),
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
   requestIdStyle: 's3',
+  resourcePolicy: bucketResourcePolicy,
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {
@@ -83,5 +94,12 @@ export const s3Service: ServiceDef = {
     AbortMultipartUpload: onObject(abortMultipartUpload, 's3:AbortMultipartUpload'),
     ListParts: onObject(listParts, 's3:ListMultipartUploadParts'),
     ListMultipartUploads: onBucket(listMultipartUploads, 's3:ListBucketMultipartUploads'),
+    PutBucketPolicy: onBucket(putBucketPolicy, 's3:PutBucketPolicy'),
+    GetBucketPolicy: onBucket(getBucketPolicy, 's3:GetBucketPolicy'),
+    DeleteBucketPolicy: onBucket(deleteBucketPolicy, 's3:DeleteBucketPolicy'),
+    GetBucketPolicyStatus: onBucket(getBucketPolicyStatus, 's3:GetBucketPolicyStatus'),
+    PutPublicAccessBlock: onBucket(putPublicAccessBlock, 's3:PutBucketPublicAccessBlock'),
+    GetPublicAccessBlock: onBucket(getPublicAccessBlock, 's3:GetBucketPublicAccessBlock'),
+    DeletePublicAccessBlock: onBucket(deletePublicAccessBlock, 's3:PutBucketPublicAccessBlock'),
   },
 };

@@ -122,10 +122,10 @@ export async function uploadPart(input: Input, ctx: RequestContext) {
 export async function uploadPartCopy(input: Input, ctx: RequestContext) {
   const bucket = await requireBucket(ctx, input.Bucket);
   checkPartNumber(input.PartNumber);
-  ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
   const upload = await requireUpload(ctx, bucket, input.Key, input.UploadId);
   const src = parseCopySource(input.CopySource);
-  ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
+  await ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
   const source = await loadObject(ctx, src.bucket, src.key);
   checkCopySourceConditions(input, source);
   let start = 0;

@@ -211,8 +211,8 @@ export async function loadObject(ctx: RequestContext, bucketName: string, key: s
   if (!rec) {
     // S3 tells a caller that a key does not exist only if it may list the bucket;
     // otherwise the answer is 403, so keys cannot be probed.
-    if (!ctx.isAllowed('s3:ListBucket', `arn:aws:s3:::${bucketName}`)) {
-      ctx.authorize('s3:ListBucket', `arn:aws:s3:::${bucketName}`);
+    if (!(await ctx.isAllowed('s3:ListBucket', `arn:aws:s3:::${bucketName}`))) {
+      await ctx.authorize('s3:ListBucket', `arn:aws:s3:::${bucketName}`);
     }
     throw S3Errors.NoSuchKey({ Key: key });
   }
@@ -341,7 +341,7 @@ export async function deleteObjects(input: Input, ctx: RequestContext) {
     try {
       if (typeof o.Key !== 'string' || o.Key === '') throw S3Errors.InvalidArgument({ message: 'Invalid key' });
       validateKey(o.Key);
-      ctx.authorize('s3:DeleteObject', `arn:aws:s3:::${bucket.name}/${o.Key}`);
+      await ctx.authorize('s3:DeleteObject', `arn:aws:s3:::${bucket.name}/${o.Key}`);
       await removeObject(ctx, bucket, o.Key);
       if (!quiet) Deleted.push({ Key: o.Key, VersionId: o.VersionId });
     } catch (e) {
@@ -406,8 +406,8 @@ export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bu
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
-  ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
-  ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
+  await ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
   const source = await loadObject(ctx, src.bucket, src.key);

@@ -1,29 +1,13 @@
 import { loadModel } from '../../protocol/model.js';
 import { QueryCodec } from '../../protocol/query.js';
-import type { RequestContext } from '../../server/context.js';
-import type { OperationImpl, ServiceDef } from '../types.js';
+import type { ServiceDef } from '../types.js';
+import { arn, op } from './table.js';
 import * as users from './users.js';
 import * as roles from './roles.js';
 import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 
-/**
- * IAM (query protocol): operation → handler, IAM action and resource ARN.
- * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
- */
-type Input = Record<string, any>;
-const acct = (ctx: RequestContext) => ctx.runtime.config.accountId;
-const arn = {
-  user: (i: Input, ctx: RequestContext) => ctx.runtime.iam.get('user', i.UserName ?? ctx.principal?.name ?? '')?.Arn ?? `arn:aws:iam::${acct(ctx)}:user/${i.UserName ?? ctx.principal?.name}`,
-  group: (i: Input, ctx: RequestContext) => ctx.runtime.iam.get('group', i.GroupName)?.Arn ?? `arn:aws:iam::${acct(ctx)}:group/${i.GroupName}`,
-  role: (i: Input, ctx: RequestContext) => ctx.runtime.iam.get('role', i.RoleName)?.Arn ?? `arn:aws:iam::${acct(ctx)}:role/${i.RoleName}`,
-  policy: (i: Input, ctx: RequestContext) => i.PolicyArn ?? `arn:aws:iam::${acct(ctx)}:policy${i.Path ?? '/'}${i.PolicyName}`,
-};
-
-function op(handler: OperationImpl['handler'], action: string, resource?: OperationImpl['resource']): OperationImpl {
-  return { handler, action: `iam:${action}`, resource };
-}
-
+/** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
   name: 'iam',
   signingNames: ['iam'],
@@ -94,7 +78,7 @@ export const iamService: ServiceDef = {
     ListRolePolicies: op(policies.rolePolicies.listInline, 'ListRolePolicies', arn.role),
     PutRolePermissionsBoundary: op(policies.rolePolicies.putBoundary, 'PutRolePermissionsBoundary', arn.role),
     DeleteRolePermissionsBoundary: op(policies.rolePolicies.deleteBoundary, 'DeleteRolePermissionsBoundary', arn.role),
-    SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: Input) => i.PolicySourceArn),
+    SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string }) => i.PolicySourceArn),
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
   },
 };

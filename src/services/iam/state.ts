@@ -97,20 +97,81 @@ export interface SessionDoc {
   Chained: boolean;
 }
 
-type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session';
-type DocOf<K extends Kind> = K extends 'user'
-  ? UserDoc
-  : K extends 'group'
-    ? GroupDoc
-    : K extends 'role'
-      ? RoleDoc
-      : K extends 'policy'
-        ? ManagedPolicyDoc
-        : K extends 'accesskey'
-          ? AccessKeyDoc
-          : SessionDoc;
+/** A user's console password (CreateLoginProfile), id = user name. */
+export interface LoginProfileDoc {
+  UserName: string;
+  CreateDate: string;
+  /** scrypt hash "salt:hash" (hex); the password itself is never stored. */
+  PasswordHash: string;
+  PasswordResetRequired: boolean;
+  PasswordLastChanged: string;
+  /** Hashes of earlier passwords, newest first, for PasswordReusePrevention. */
+  PreviousPasswordHashes: string[];
+  PasswordLastUsed?: string;
+}
 
-const KINDS: Kind[] = ['user', 'group', 'role', 'policy', 'accesskey', 'session'];
+/** A virtual MFA device, id = its serial number (arn:aws:iam::<acct>:mfa/<name>). */
+export interface MfaDeviceDoc {
+  SerialNumber: string;
+  /** The TOTP secret, Base32 (RFC 4648) as CreateVirtualMFADevice returns it. */
+  Base32StringSeed: string;
+  Path: string;
+  CreateDate: string;
+  Tags: Tag[];
+  /** Set once EnableMFADevice has bound it to a user. */
+  UserName?: string;
+  EnableDate?: string;
+  /** The last TOTP time step accepted, so a code is never accepted twice. */
+  LastStep?: number;
+}
+
+/** An instance profile, id = its name. */
+export interface InstanceProfileDoc {
+  InstanceProfileName: string;
+  InstanceProfileId: string;
+  Arn: string;
+  Path: string;
+  CreateDate: string;
+  Roles: string[];
+  Tags: Tag[];
+}
+
+export interface PasswordPolicy {
+  MinimumPasswordLength: number;
+  RequireSymbols: boolean;
+  RequireNumbers: boolean;
+  RequireUppercaseCharacters: boolean;
+  RequireLowercaseCharacters: boolean;
+  AllowUsersToChangePassword: boolean;
+  /** Days; absent = passwords do not expire. */
+  MaxPasswordAge?: number;
+  PasswordReusePrevention?: number;
+  HardExpiry?: boolean;
+}
+
+/** Account-wide settings, one document per account (id "settings"). */
+export interface AccountDoc {
+  Aliases: string[];
+  PasswordPolicy?: PasswordPolicy;
+  CredentialReport?: { GeneratedTime: string; Content: string };
+}
+
+type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session' | 'loginprofile' | 'mfa' | 'instanceprofile' | 'account';
+interface DocByKind {
+  user: UserDoc;
+  group: GroupDoc;
+  role: RoleDoc;
+  policy: ManagedPolicyDoc;
+  accesskey: AccessKeyDoc;
+  session: SessionDoc;
+  loginprofile: LoginProfileDoc;
+  mfa: MfaDeviceDoc;
+  instanceprofile: InstanceProfileDoc;
+  account: AccountDoc;
+}
+type DocOf<K extends Kind> = DocByKind[K];
+
+const KINDS: Kind[] = ['user', 'group', 'role', 'policy', 'accesskey', 'session', 'loginprofile', 'mfa', 'instanceprofile', 'account'];
 
 /** A transaction over IAM documents; what it writes reaches the in-memory view after commit. */
 export class IamTx {
@@ -333,5 +394,13 @@ function idOf(kind: Kind, doc: Record<string, string>): string {
     case 'accesskey':
     case 'session':
       return doc.AccessKeyId!;
+    case 'loginprofile':
+      return doc.UserName!;
+    case 'mfa':
+      return doc.SerialNumber!;
+    case 'instanceprofile':
+      return doc.InstanceProfileName!;
+    case 'account':
+      return 'settings';
   }
 }

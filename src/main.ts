@@ -8,7 +8,7 @@ import { createHttpServer } from './server/http.js';
 import { ServiceResolver } from './server/resolve-service.js';
 import type { Runtime } from './server/runtime.js';
 import { buildRegistry } from './services/registry.js';
-import { IamState } from './services/iam/state.js';
+import { IamAccounts } from './services/iam/state.js';
 import { SqliteMetadataStore } from './storage/sqlite.js';
 import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
@@ -39,7 +39,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
   const store = new SqliteMetadataStore(dataDir, { fsync: config.fsync });
   const blobs = new FileBlobStore(dataDir, config.fsync);
   blobs.init();
-  const iam = new IamState(store, config.accountId, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey });
+  const iam = new IamAccounts(store, config.accountId, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey });
   await iam.load();
   const runtime: Runtime = {
     config: { ...config, dataDir },

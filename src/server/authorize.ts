@@ -37,8 +37,44 @@ export function requestContextKeys(ctx: RequestContext): Record<string, ContextV
     'aws:CalledVia': undefined,
   };
   if (p.type === 'user') keys['aws:username'] = p.name;
-  if (p.type === 'assumed-role') keys['aws:MultiFactorAuthPresent'] = 'false';
+  // Temporary credentials carry their MFA state and issue time; long-term keys have neither.
+  if (p.session) {
+    keys['aws:TokenIssueTime'] = new Date(p.session.issuedAt).toISOString();
+    if (p.session.mfaAt !== undefined) {
+      keys['aws:MultiFactorAuthPresent'] = 'true';
+      keys['aws:MultiFactorAuthAge'] = String(Math.max(0, Math.floor((t - p.session.mfaAt) / 1000)));
+    } else keys['aws:MultiFactorAuthPresent'] = 'false';
+  }
+  for (const [k, v] of Object.entries(ctx.runtime.iam.forAccount(p.accountId).principalTags(p))) keys[`aws:PrincipalTag/${k}`] = v;
   return keys;
+}
+
+/** aws:RequestTag/<key> and aws:TagKeys for the tags a request sets. */
+export function requestTagKeys(tags: Array<{ Key: string; Value?: string }> | undefined): Record<string, ContextValue | undefined> {
+  if (!tags?.length) return {};
+  const out: Record<string, ContextValue | undefined> = { 'aws:TagKeys': tags.map((t) => t.Key) };
+  for (const t of tags) out[`aws:RequestTag/${t.Key}`] = t.Value ?? '';
+  return out;
+}
+
+/**
+ * GetSessionToken credentials cannot call IAM without MFA, nor STS beyond AssumeRole and
+ * GetCallerIdentity (id_credentials_temp_request.html#stsapi_comparison).
+ */
+function checkSessionTokenScope(p: Principal, action: string): void {
+  const service = action.slice(0, action.indexOf(':')).toLowerCase();
+  if (service === 'iam' && p.session!.mfaAt === undefined) {
+    throw CommonErrors.AccessDenied({ message: `User: ${p.arn} is not authorized to perform: ${action} with session credentials obtained without MFA (GetSessionToken)` });
+  }
+  if (service === 'sts' && !/^sts:(AssumeRole|GetCallerIdentity)$/i.test(action)) {
+    throw CommonErrors.AccessDenied({ message: `User: ${p.arn} is not authorized to perform: ${action} with session credentials obtained from GetSessionToken` });
+  }
+}
+
+/** The account field of an ARN (arn:partition:service:region:account:…), if it has one. */
+export function arnAccount(arn: string): string | undefined {
+  const parts = arn.split(':', 5);
+  return parts.length === 5 && /^\d{12}$/.test(parts[4]!) ? parts[4] : undefined;
 }
 
 /** The root may always manage its bucket's policy, even one that denies it (no lock-out). */
@@ -49,11 +85,18 @@ export async function authorize(ctx: RequestContext, action: string, resource: s
   const p = ctx.principal;
   const mode = ctx.runtime.config.iamMode;
   if (!p || mode === 'off') return;
-  const resourcePolicy = await ctx.service?.resourcePolicy?.(ctx, resource);
-  // The root is unrestricted by identity policies; only a resource policy's explicit deny binds it.
-  if (p.type === 'root' && (!resourcePolicy || ROOT_ALWAYS.has(action))) return;
-  const req: AuthzRequest = { principal: principalForEngine(p), action, resource, context: { ...requestContextKeys(ctx), ...conditions } };
-  const result = evaluate(req, { ...ctx.runtime.iam.policiesFor(p), resource: resourcePolicy });
+  const info = await ctx.service?.resourceInfo?.(ctx, resource, action);
+  const resourcePolicy = info?.policy;
+  // The resource's account: the service knows it (S3 buckets' owners) or the ARN says it.
+  const resourceAccount = info?.account ?? arnAccount(resource) ?? p.accountId;
+  const ownAccount = resourceAccount === p.accountId;
+  // Within its account the root is unrestricted by identity policies; only a resource
+  // policy's explicit deny binds it. In another account it needs that account's grant.
+  if (p.session?.kind === 'token') checkSessionTokenScope(p, action);
+  if (p.type === 'root' && ownAccount && (!resourcePolicy || ROOT_ALWAYS.has(action))) return;
+  const req: AuthzRequest = { principal: principalForEngine(p), action, resource, resourceAccount, context: { ...requestContextKeys(ctx), ...conditions } };
+  const identity = p.type === 'anonymous' ? { identity: [] } : ctx.runtime.iam.forAccount(p.accountId).policiesFor(p);
+  const result = evaluate(req, { ...identity, resource: resourcePolicy });
   if (result.decision === 'allowed') return;
   if (p.type === 'anonymous') {
     if (mode === 'log') return void log.warn(`NIMBUS_IAM=log: would deny anonymous request ${ctx.requestId}: ${action} on ${resource}`);

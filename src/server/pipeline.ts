@@ -59,6 +59,8 @@ async function run(ctx: RequestContext): Promise<void> {
   // SigV2 exists only for S3.
   const service = authV2 ? runtime.services.get('s3') : runtime.services.resolve(ctx, auth?.service, () => ctx.queryParam('Version'));
   ctx.service = service;
+  // S3 Control's host names the account (<account>.localhost), not a bucket.
+  if (service.name === 's3control') ctx.hostBucket = undefined;
   setRequestIds(ctx, service);
   if (authError) throw authError;
   if (authV2) {

@@ -39,9 +39,10 @@ export class ServiceResolver {
     }
   }
 
-  /** By path when several services share one signing name (API Gateway v1 and v2). */
+  /** By path when several services share one signing name (API Gateway v1 and v2; S3 and S3 Control). */
   private byPath(candidates: ServiceDef[], path: string): ServiceDef {
     if (candidates.length === 1) return candidates[0]!;
+    if (candidates[0]!.name === 's3') return (path.startsWith('/v20180820/') && candidates.find((s) => s.name === 's3control')) || candidates[0]!;
     if (path.startsWith('/v2/')) return candidates.find((s) => s.name === 'apigatewayv2') ?? candidates[0]!;
     return candidates.find((s) => s.name !== 'apigatewayv2') ?? candidates[0]!;
   }
@@ -61,6 +62,7 @@ export class ServiceResolver {
     if (p.startsWith('/2015-03-31/') || p.startsWith('/2018-10-31/layers') || p.startsWith('/2021-10-31/')) return this.get('lambda');
     if (p.startsWith('/restapis') || p.startsWith('/apikeys') || p.startsWith('/usageplans')) return this.get('apigateway');
     if (p.startsWith('/v2/apis') || p.startsWith('/v2/domainnames')) return this.get('apigatewayv2');
+    if (p.startsWith('/v20180820/')) return this.get('s3control');
     if (ctx.hostBucket !== undefined) return this.get('s3');
     const version = formVersion();
     if (version) {

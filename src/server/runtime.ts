@@ -3,7 +3,7 @@ import type { ServiceResolver } from './resolve-service.js';
 import type { CredentialProvider } from '../services/principal.js';
 import type { MetadataStore } from '../storage/metadata.js';
 import type { FileBlobStore } from '../storage/blobs.js';
-import type { IamState } from '../services/iam/state.js';
+import type { IamAccounts } from '../services/iam/state.js';
 
 /** The long-lived parts every request can reach. */
 export interface Runtime {
@@ -11,8 +11,8 @@ export interface Runtime {
   version: string;
   services: ServiceResolver;
   credentials: CredentialProvider;
-  /** IAM entities in memory (also the credential provider). */
-  iam: IamState;
+  /** Every account's IAM entities in memory (also the credential provider). */
+  iam: IamAccounts;
   store: MetadataStore;
   blobs: FileBlobStore;
 }

@@ -10,6 +10,21 @@ export interface Principal {
   name?: string;
   /** For role sessions: the role's ARN. */
   roleArn?: string;
+  /** For temporary credentials (AssumeRole, GetSessionToken): what the session carries. */
+  session?: PrincipalSession;
+}
+
+export interface PrincipalSession {
+  /** How the credentials were made: AssumeRole, or GetSessionToken by a user or the root. */
+  kind: 'role' | 'token';
+  /** Epoch ms the credentials were issued (aws:TokenIssueTime). */
+  issuedAt: number;
+  /** Epoch ms of the MFA authentication, when the session was made with MFA. */
+  mfaAt?: number;
+  /** Session tags (aws:PrincipalTag/*), already merged over the role's tags. */
+  tags?: Record<string, string>;
+  /** Tag keys that pass on to sessions this one assumes (role chaining). */
+  transitiveTagKeys?: string[];
 }
 
 export interface Credential {

@@ -5,6 +5,7 @@ import type { ServiceDef } from './types.js';
 import { s3Service } from './s3/index.js';
 import { stsService } from './sts/index.js';
 import { iamService } from './iam/index.js';
+import { s3controlService } from './s3control/index.js';
 
 /**
  * Every service Nimbus speaks. Services whose operation table is empty still resolve,
@@ -32,6 +33,7 @@ export function buildRegistry(): ServiceDef[] {
     s3Service,
     stsService,
     iamService,
+    s3controlService,
     modelOnly('lambda', ['lambda'], new RestJsonCodec(), jsonAuth, 70 << 20),
     modelOnly('apigateway', ['apigateway'], new RestJsonCodec(), jsonAuth),
     modelOnly('apigatewayv2', ['apigateway'], new RestJsonCodec(), jsonAuth),

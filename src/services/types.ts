@@ -1,10 +1,16 @@
 import type { Codec } from '../protocol/codec.js';
 import type { ServiceModel } from '../protocol/model.js';
 import type { RequestContext } from '../server/context.js';
-import type { NamedPolicy } from '../iam/engine/types.js';
+import type { ContextValue, NamedPolicy } from '../iam/engine/types.js';
 
 /** A handler: typed input in, typed output out. It never touches XML, JSON or raw headers. */
 export type Handler = (input: any, ctx: RequestContext) => Promise<unknown> | unknown;
+
+export interface ResourceInfo {
+  policy?: NamedPolicy;
+  /** The owning account's id. */
+  account?: string;
+}
 
 export interface OperationImpl {
   handler: Handler;
@@ -13,7 +19,7 @@ export interface OperationImpl {
   /** The resource ARN the action is evaluated on (default '*'). */
   resource?: (input: any, ctx: RequestContext) => string;
   /** Service condition keys taken from the input (e.g. s3:prefix). */
-  conditions?: (input: any, ctx: RequestContext) => Record<string, string | undefined>;
+  conditions?: (input: any, ctx: RequestContext) => Record<string, ContextValue | undefined>;
   /**
    * Authorization the table cannot express (CopyObject reads one object and writes
    * another; DeleteObjects is checked per key): the handler calls ctx.authorize itself.
@@ -39,8 +45,12 @@ export interface ServiceDef {
   authErrors: AuthErrorCodes;
   /** S3 sends x-amz-request-id/x-amz-id-2; the others x-amzn-RequestId. */
   requestIdStyle: 's3' | 'amzn';
-  /** The resource-based policy for a resource of this service (S3: the bucket policy). */
-  resourcePolicy?: (ctx: RequestContext, resourceArn: string) => Promise<NamedPolicy | undefined>;
+  /**
+   * What authorization needs to know of a resource of this service: its resource-based
+   * policy (S3: the bucket policy) and the account that owns it, where the ARN does not
+   * say (S3 ARNs carry no account). Undefined when the resource does not exist.
+   */
+  resourceInfo?: (ctx: RequestContext, resourceArn: string, action: string) => Promise<ResourceInfo | undefined>;
   /** Largest buffered (non-streaming) request body accepted. */
   maxBodyBytes: number;
 }

@@ -93,7 +93,8 @@ export class StoreError extends Error {
 export interface S3Repository {
   createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord>;
   getBucket(name: string): Promise<BucketRecord | undefined>;
-  listBuckets(q: { prefix?: string; after?: string; limit: number }): Promise<BucketRecord[]>;
+  /** Buckets in name order; only those of `ownerId` (an account id) when given. */
+  listBuckets(q: { prefix?: string; after?: string; limit: number; ownerId?: string }): Promise<BucketRecord[]>;
   /** Throws StoreError('Conflict') if the bucket still holds objects. */
   deleteBucket(id: number): Promise<void>;
   getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
@@ -120,16 +121,18 @@ export interface S3Repository {
 }
 
 /**
- * IAM entities (users, groups, roles, policies, access keys, sessions) as JSON documents
- * keyed by kind and id. IAM data is small and read through an in-memory view, so a
- * document store is all the backends need to provide.
+ * IAM entities (users, groups, roles, policies, access keys, sessions, …) as JSON
+ * documents keyed by account, kind and id. IAM data is small and read through an
+ * in-memory view, so a document store is all the backends need to provide.
  */
 export interface IamRepository {
-  get<T>(kind: string, id: string): Promise<T | undefined>;
-  list<T>(kind: string): Promise<T[]>;
-  put(kind: string, id: string, doc: unknown): Promise<void>;
+  get<T>(account: string, kind: string, id: string): Promise<T | undefined>;
+  list<T>(account: string, kind: string): Promise<T[]>;
+  put(account: string, kind: string, id: string, doc: unknown): Promise<void>;
   /** Returns whether something was deleted. */
-  delete(kind: string, id: string): Promise<boolean>;
+  delete(account: string, kind: string, id: string): Promise<boolean>;
+  /** The accounts that have any IAM document. */
+  accounts(): Promise<string[]>;
 }
 
 export interface Transaction {

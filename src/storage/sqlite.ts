@@ -75,10 +75,11 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX parts_body ON parts(body_id);`,
   `CREATE TABLE iam_entities (
+     account TEXT NOT NULL,
      kind TEXT NOT NULL,
      id TEXT NOT NULL,
      doc TEXT NOT NULL,
-     PRIMARY KEY (kind, id)
+     PRIMARY KEY (account, kind, id)
    ) WITHOUT ROWID;`,
   `CREATE TABLE bucket_configs (
      bucket_id INTEGER NOT NULL,
@@ -93,29 +94,35 @@ class SqliteIamRepository implements IamRepository {
   private readonly listSt: Statement;
   private readonly putSt: Statement;
   private readonly deleteSt: Statement;
+  private readonly accountsSt: Statement;
 
   constructor(db: Database.Database) {
-    this.getSt = db.prepare('SELECT doc FROM iam_entities WHERE kind = ? AND id = ?');
-    this.listSt = db.prepare('SELECT doc FROM iam_entities WHERE kind = ? ORDER BY id');
-    this.putSt = db.prepare('INSERT INTO iam_entities (kind, id, doc) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc');
-    this.deleteSt = db.prepare('DELETE FROM iam_entities WHERE kind = ? AND id = ?');
+    this.getSt = db.prepare('SELECT doc FROM iam_entities WHERE account = ? AND kind = ? AND id = ?');
+    this.listSt = db.prepare('SELECT doc FROM iam_entities WHERE account = ? AND kind = ? ORDER BY id');
+    this.putSt = db.prepare('INSERT INTO iam_entities (account, kind, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, kind, id) DO UPDATE SET doc = excluded.doc');
+    this.deleteSt = db.prepare('DELETE FROM iam_entities WHERE account = ? AND kind = ? AND id = ?');
+    this.accountsSt = db.prepare('SELECT DISTINCT account FROM iam_entities ORDER BY account');
   }
 
-  async get<T>(kind: string, id: string): Promise<T | undefined> {
-    const r = this.getSt.get(kind, id) as { doc: string } | undefined;
+  async get<T>(account: string, kind: string, id: string): Promise<T | undefined> {
+    const r = this.getSt.get(account, kind, id) as { doc: string } | undefined;
     return r ? (JSON.parse(r.doc) as T) : undefined;
   }
 
-  async list<T>(kind: string): Promise<T[]> {
-    return (this.listSt.all(kind) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as T);
+  async list<T>(account: string, kind: string): Promise<T[]> {
+    return (this.listSt.all(account, kind) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as T);
   }
 
-  async put(kind: string, id: string, doc: unknown): Promise<void> {
-    this.putSt.run(kind, id, JSON.stringify(doc));
+  async put(account: string, kind: string, id: string, doc: unknown): Promise<void> {
+    this.putSt.run(account, kind, id, JSON.stringify(doc));
   }
 
-  async delete(kind: string, id: string): Promise<boolean> {
-    return this.deleteSt.run(kind, id).changes > 0;
+  async delete(account: string, kind: string, id: string): Promise<boolean> {
+    return this.deleteSt.run(account, kind, id).changes > 0;
+  }
+
+  async accounts(): Promise<string[]> {
+    return (this.accountsSt.all() as Array<{ account: string }>).map((r) => r.account);
   }
 }
 
@@ -216,6 +223,7 @@ class SqliteS3Repository implements S3Repository {
       insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),
       getBucket: p('SELECT * FROM buckets WHERE name = ?'),
       listBuckets: p('SELECT * FROM buckets WHERE name > ? AND name >= ? ORDER BY name LIMIT ?'),
+      listOwnedBuckets: p('SELECT * FROM buckets WHERE name > ? AND name >= ? AND owner_id = ? ORDER BY name LIMIT ?'),
       anyObject: p('SELECT 1 FROM objects WHERE bucket_id = ? LIMIT 1'),
       deleteBucket: p('DELETE FROM buckets WHERE id = ?'),
       deleteBucketConfigs: p('DELETE FROM bucket_configs WHERE bucket_id = ?'),
@@ -270,8 +278,10 @@ class SqliteS3Repository implements S3Repository {
     return r && toBucket(r);
   }
 
-  async listBuckets(q: { prefix?: string; after?: string; limit: number }): Promise<BucketRecord[]> {
-    const rows = this.st.listBuckets!.all(q.after ?? '', q.prefix ?? '', q.limit) as BucketRow[];
+  async listBuckets(q: { prefix?: string; after?: string; limit: number; ownerId?: string }): Promise<BucketRecord[]> {
+    const rows = (q.ownerId === undefined
+      ? this.st.listBuckets!.all(q.after ?? '', q.prefix ?? '', q.limit)
+      : this.st.listOwnedBuckets!.all(q.after ?? '', q.prefix ?? '', q.ownerId, q.limit)) as BucketRow[];
     return rows.filter((r) => !q.prefix || r.name.startsWith(q.prefix)).map(toBucket);
   }
 

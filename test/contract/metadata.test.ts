@@ -177,6 +177,18 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         assert.deepEqual(full, { id: full.id, name: 'zeta', region: 'us-east-1', createdAt: 1_700_000_000_000, ownerId: 'owner-1' });
       });
 
+      it('listBuckets with ownerId: only that account\'s buckets, still paged by name', async () => {
+        const s = fx.store.s3;
+        for (const [n, o] of [['b1', 'acct-a'], ['b2', 'acct-b'], ['b3', 'acct-a'], ['b4', 'acct-a']] as const) await s.createBucket(bucket(n, { ownerId: o }));
+        const names = async (q: { after?: string; limit: number; ownerId?: string }) => (await s.listBuckets(q)).map((b) => b.name);
+        assert.deepEqual(await names({ limit: 10, ownerId: 'acct-a' }), ['b1', 'b3', 'b4']);
+        assert.deepEqual(await names({ limit: 2, ownerId: 'acct-a' }), ['b1', 'b3']);
+        assert.deepEqual(await names({ after: 'b1', limit: 1, ownerId: 'acct-a' }), ['b3']);
+        assert.deepEqual(await names({ limit: 10, ownerId: 'acct-b' }), ['b2']);
+        assert.deepEqual(await names({ limit: 10, ownerId: 'nobody' }), []);
+        assert.deepEqual(await names({ limit: 10 }), ['b1', 'b2', 'b3', 'b4']);
+      });
+
       it('deleteBucket of a non-empty bucket → Conflict, and the bucket stays', async () => {
         const s = fx.store.s3;
         const b = await s.createBucket(bucket('full'));
@@ -312,6 +324,34 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
         await s.deleteObject(bid, 'k');
         assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
+      });
+    });
+
+    describe('iam documents', () => {
+      let fx: StoreFixture;
+      beforeEach(async () => (fx = await makeStore()));
+      afterEach(() => fx.dispose());
+
+      it('are kept per account: get, list, put (upsert), delete, accounts', async () => {
+        const iam = fx.store.iam;
+        await fx.store.transaction(async (tx) => {
+          await tx.iam.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 1 });
+          await tx.iam.put('222222222222', 'user', 'ann', { UserName: 'ann', n: 2 });
+          await tx.iam.put('111111111111', 'user', 'bo', { UserName: 'bo' });
+          await tx.iam.put('111111111111', 'role', 'ann', { RoleName: 'ann' });
+        });
+        assert.deepEqual(await iam.get('111111111111', 'user', 'ann'), { UserName: 'ann', n: 1 });
+        assert.deepEqual(await iam.get('222222222222', 'user', 'ann'), { UserName: 'ann', n: 2 });
+        assert.equal(await iam.get('333333333333', 'user', 'ann'), undefined);
+        assert.deepEqual((await iam.list<{ UserName: string }>('111111111111', 'user')).map((d) => d.UserName), ['ann', 'bo']);
+        assert.deepEqual(await iam.accounts(), ['111111111111', '222222222222']);
+        await fx.store.transaction(async (tx) => {
+          await tx.iam.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 3 });
+          assert.equal(await tx.iam.delete('222222222222', 'user', 'ann'), true);
+          assert.equal(await tx.iam.delete('222222222222', 'user', 'ann'), false);
+        });
+        assert.deepEqual(await iam.get('111111111111', 'user', 'ann'), { UserName: 'ann', n: 3 });
+        assert.deepEqual(await iam.accounts(), ['111111111111']);
       });
     });
 

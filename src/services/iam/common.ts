@@ -5,12 +5,14 @@ import { now } from '../../util/clock.js';
 import { validatePolicyDocument, PolicyValidationError } from '../../iam/engine/validate.js';
 
 /** Helpers shared by the IAM handlers. */
+/** The caller's account's IAM: IAM requests always act within the caller's own account. */
 export function iam(ctx: RequestContext): IamState {
-  return ctx.runtime.iam;
+  return ctx.runtime.iam.forAccount(account(ctx));
 }
 
+/** The caller's account id (the default account for anonymous requests). */
 export function account(ctx: RequestContext): string {
-  return ctx.runtime.config.accountId;
+  return ctx.principal?.accountId || ctx.runtime.config.accountId;
 }
 
 export function isoNow(): string {

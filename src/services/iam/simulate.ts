@@ -2,7 +2,7 @@ import type { RequestContext } from '../../server/context.js';
 import { evaluate } from '../../iam/engine/evaluate.js';
 import type { AuthzRequest, ContextValue, MatchedStatement, NamedPolicy, PolicySet } from '../../iam/engine/types.js';
 import { IamErrors } from './errors.js';
-import { checkPolicy, iam, paginate } from './common.js';
+import { account as accountOf, checkPolicy, iam, paginate } from './common.js';
 
 /**
  * The policy simulator: SimulatePrincipalPolicy and SimulateCustomPolicy, answered by the
@@ -84,7 +84,7 @@ export function simulatePrincipalPolicy(input: Input, ctx: RequestContext) {
 }
 
 export function simulateCustomPolicy(input: Input, ctx: RequestContext) {
-  const account = ctx.runtime.config.accountId;
+  const account = accountOf(ctx);
   const principal: AuthzRequest['principal'] = { arn: input.CallerArn ?? `arn:aws:iam::${account}:user/simulated-caller`, accountId: account, type: 'user' };
   return simulate(ctx, principal, { identity: inputPolicies(input.PolicyInputList, 'PolicyInputList') }, input);
 }

@@ -1,6 +1,6 @@
 import type { MetadataStore, Transaction } from '../../storage/metadata.js';
 import type { NamedPolicy, PolicyDocument } from '../../iam/engine/types.js';
-import type { Credential, CredentialProvider, Principal } from '../principal.js';
+import type { Credential, CredentialProvider, Principal, PrincipalSession } from '../principal.js';
 import { AWS_MANAGED_POLICIES } from '../../iam/data/aws-managed-policies.js';
 import { now } from '../../util/clock.js';
 
@@ -79,11 +79,22 @@ export interface AccessKeyDoc {
   LastUsed?: { LastUsedDate: string; ServiceName: string; Region: string };
 }
 
+/** Temporary credentials: a role session (AssumeRole) or a user's/root's session token (GetSessionToken). */
 export interface SessionDoc {
   AccessKeyId: string;
   SecretAccessKey: string;
   SessionToken: string;
   Expiration: string;
+  /** 'token' for GetSessionToken; absent (or 'role') for AssumeRole. */
+  Kind?: 'role' | 'token';
+  /** For 'token' sessions: the user they act as (absent for the root). */
+  UserName?: string;
+  IssuedAt?: string;
+  /** When MFA was presented (AssumeRole/GetSessionToken with SerialNumber and TokenCode). */
+  MfaAuthTime?: string;
+  /** Session tags (role tags merged under them) and the transitive keys. */
+  Tags?: Tag[];
+  TransitiveTagKeys?: string[];
   RoleArn: string;
   RoleName: string;
   SessionName: string;
@@ -154,6 +165,8 @@ export interface AccountDoc {
   Aliases: string[];
   PasswordPolicy?: PasswordPolicy;
   CredentialReport?: { GeneratedTime: string; Content: string };
+  /** Account-level S3 Block Public Access (s3control PutPublicAccessBlock). */
+  S3PublicAccessBlock?: { BlockPublicAcls: boolean; IgnorePublicAcls: boolean; BlockPublicPolicy: boolean; RestrictPublicBuckets: boolean };
 }
 
 type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session' | 'loginprofile' | 'mfa' | 'instanceprofile' | 'account';
@@ -185,16 +198,16 @@ export class IamTx {
   async get<K extends Kind>(kind: K, id: string): Promise<DocOf<K> | undefined> {
     const pending = this.writes.get(`${kind}\0${id}`);
     if (pending) return pending.doc as DocOf<K> | undefined;
-    return this.tx.iam.get<DocOf<K>>(kind, id);
+    return this.tx.iam.get<DocOf<K>>(this.state.accountId, kind, id);
   }
 
   async put<K extends Kind>(kind: K, id: string, doc: DocOf<K>): Promise<void> {
-    await this.tx.iam.put(kind, id, doc);
+    await this.tx.iam.put(this.state.accountId, kind, id, doc);
     this.writes.set(`${kind}\0${id}`, { kind, id, doc });
   }
 
   async delete(kind: Kind, id: string): Promise<void> {
-    await this.tx.iam.delete(kind, id);
+    await this.tx.iam.delete(this.state.accountId, kind, id);
     this.writes.set(`${kind}\0${id}`, { kind, id });
   }
 
@@ -204,18 +217,12 @@ export class IamTx {
   }
 }
 
-export class IamState implements CredentialProvider {
-  private readonly maps = new Map<Kind, Map<string, unknown>>(KINDS.map((k) => [k, new Map()]));
-  private readonly parsed = new Map<string, PolicyDocument>();
-  private readonly awsManaged = new Map<string, ManagedPolicyDoc>();
-
-  constructor(
-    private readonly store: MetadataStore,
-    readonly accountId: string,
-    private readonly root: { accessKeyId: string; secretAccessKey: string },
-  ) {
+/** AWS managed policies, the same in every account. */
+const AWS_MANAGED = new Map<string, ManagedPolicyDoc>();
+function awsManaged(): Map<string, ManagedPolicyDoc> {
+  if (AWS_MANAGED.size === 0) {
     for (const p of AWS_MANAGED_POLICIES) {
-      this.awsManaged.set(p.arn, {
+      AWS_MANAGED.set(p.arn, {
         PolicyName: p.name,
         PolicyId: p.policyId,
         Arn: p.arn,
@@ -230,10 +237,24 @@ export class IamState implements CredentialProvider {
       });
     }
   }
+  return AWS_MANAGED;
+}
+
+/** Parsed policy documents by text, shared by every account (documents are immutable). */
+const PARSED = new Map<string, PolicyDocument>();
+
+/** One account's IAM: its entities in memory, written through to the metadata store. */
+export class IamState {
+  private readonly maps = new Map<Kind, Map<string, unknown>>(KINDS.map((k) => [k, new Map()]));
+
+  constructor(
+    private readonly store: MetadataStore,
+    readonly accountId: string,
+  ) {}
 
   async load(): Promise<void> {
     for (const kind of KINDS) {
-      for (const doc of await this.store.iam.list<Record<string, string>>(kind)) this.setCached(kind, idOf(kind, doc), doc);
+      for (const doc of await this.store.iam.list<Record<string, string>>(this.accountId, kind)) this.setCached(kind, idOf(kind, doc), doc);
     }
   }
 
@@ -263,20 +284,20 @@ export class IamState implements CredentialProvider {
 
   /** A managed policy: AWS's (arn:aws:iam::aws:policy/…) or the account's own. */
   managedPolicy(arn: string): ManagedPolicyDoc | undefined {
-    return this.awsManaged.get(arn) ?? this.get('policy', arn);
+    return awsManaged().get(arn) ?? this.get('policy', arn);
   }
 
   awsManagedPolicies(): ManagedPolicyDoc[] {
-    return [...this.awsManaged.values()];
+    return [...awsManaged().values()];
   }
 
   /** Parses (once) a policy JSON text. */
   document(text: string): PolicyDocument {
-    let doc = this.parsed.get(text);
+    let doc = PARSED.get(text);
     if (!doc) {
       doc = JSON.parse(text) as PolicyDocument;
-      if (this.parsed.size > 10_000) this.parsed.clear();
-      this.parsed.set(text, doc);
+      if (PARSED.size > 10_000) PARSED.clear();
+      PARSED.set(text, doc);
     }
     return doc;
   }
@@ -301,6 +322,25 @@ export class IamState implements CredentialProvider {
   policiesOfEntity(kind: 'group' | 'role', name: string): NamedPolicy[] {
     const e = this.get(kind, name);
     return e ? this.attachedPolicies(e, `${kind}/${name}`) : [];
+  }
+
+  /**
+   * aws:PrincipalTag values: a user's tags; for a role session, the role's tags with the
+   * session tags over them.
+   */
+  principalTags(principal: Principal): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (principal.type === 'user') {
+      for (const t of this.get('user', principal.name!)?.Tags ?? []) out[t.Key] = t.Value;
+    } else if (principal.type === 'assumed-role') {
+      const roleName = principal.roleArn?.slice(principal.roleArn.lastIndexOf('/') + 1);
+      for (const t of (roleName && this.get('role', roleName)?.Tags) || []) out[t.Key] = t.Value;
+    }
+    for (const [k, v] of Object.entries(principal.session?.tags ?? {})) {
+      for (const existing of Object.keys(out)) if (existing.toLowerCase() === k.toLowerCase()) delete out[existing];
+      out[k] = v;
+    }
+    return out;
   }
 
   /** The policies that apply to a principal's requests. */
@@ -337,14 +377,8 @@ export class IamState implements CredentialProvider {
     return { identity: [] };
   }
 
-  /** Credentials: the root key, IAM users' active keys, and unexpired role sessions. */
-  lookup(accessKeyId: string): Credential | undefined {
-    if (accessKeyId === this.root.accessKeyId) {
-      return {
-        secretAccessKey: this.root.secretAccessKey,
-        principal: { accountId: this.accountId, arn: `arn:aws:iam::${this.accountId}:root`, userId: this.accountId, accessKeyId, type: 'root' },
-      };
-    }
+  /** This account's credential for an access key: an IAM user's active key or an unexpired role session. */
+  lookupKey(accessKeyId: string): Credential | undefined {
     const key = this.get('accesskey', accessKeyId);
     if (key) {
       const user = this.get('user', key.UserName);
@@ -356,10 +390,25 @@ export class IamState implements CredentialProvider {
     }
     const session = this.get('session', accessKeyId);
     if (session) {
+      const info: PrincipalSession = {
+        kind: session.Kind ?? 'role',
+        issuedAt: Date.parse(session.IssuedAt ?? session.Expiration),
+        mfaAt: session.MfaAuthTime ? Date.parse(session.MfaAuthTime) : undefined,
+        tags: session.Tags?.length ? Object.fromEntries(session.Tags.map((t) => [t.Key, t.Value])) : undefined,
+        transitiveTagKeys: session.TransitiveTagKeys,
+      };
+      const cred = { secretAccessKey: session.SecretAccessKey, sessionToken: session.SessionToken, expiration: Date.parse(session.Expiration) };
+      if (session.Kind === 'token') {
+        // GetSessionToken: the same user (or root), with the session's MFA state.
+        const user = session.UserName !== undefined ? this.get('user', session.UserName) : undefined;
+        if (session.UserName !== undefined && !user) return undefined;
+        const principal: Principal = user
+          ? { accountId: this.accountId, arn: user.Arn, userId: user.UserId, accessKeyId, type: 'user', name: user.UserName, session: info }
+          : { accountId: this.accountId, arn: `arn:aws:iam::${this.accountId}:root`, userId: this.accountId, accessKeyId, type: 'root', session: info };
+        return { ...cred, principal };
+      }
       return {
-        secretAccessKey: session.SecretAccessKey,
-        sessionToken: session.SessionToken,
-        expiration: Date.parse(session.Expiration),
+        ...cred,
         principal: {
           accountId: this.accountId,
           arn: session.Arn,
@@ -368,6 +417,7 @@ export class IamState implements CredentialProvider {
           type: 'assumed-role',
           name: session.SessionName,
           roleArn: session.RoleArn,
+          session: info,
         },
       };
     }
@@ -402,5 +452,56 @@ function idOf(kind: Kind, doc: Record<string, string>): string {
       return doc.InstanceProfileName!;
     case 'account':
       return 'settings';
+  }
+}
+
+/**
+ * Every account's IAM, and the credential provider. The default account's root uses the
+ * configured key (test/test); any other account comes to exist on first use of its root
+ * credentials, whose access key id is the 12-digit account id itself and whose secret is
+ * the configured root secret (so `AWS_ACCESS_KEY_ID=111111111111` is the root of account
+ * 111111111111). Users' and sessions' keys are unique across accounts.
+ */
+export class IamAccounts implements CredentialProvider {
+  private readonly byAccount = new Map<string, IamState>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    readonly defaultAccountId: string,
+    private readonly root: { accessKeyId: string; secretAccessKey: string },
+  ) {}
+
+  async load(): Promise<void> {
+    const ids = new Set([this.defaultAccountId, ...(await this.store.iam.accounts())]);
+    for (const id of ids) await this.forAccount(id).load();
+  }
+
+  /** An account's IAM state (empty until something is written to it). */
+  forAccount(accountId: string): IamState {
+    let s = this.byAccount.get(accountId);
+    if (!s) {
+      s = new IamState(this.store, accountId);
+      this.byAccount.set(accountId, s);
+    }
+    return s;
+  }
+
+  accounts(): string[] {
+    return [...this.byAccount.keys()];
+  }
+
+  lookup(accessKeyId: string): Credential | undefined {
+    const rootOf = accessKeyId === this.root.accessKeyId ? this.defaultAccountId : /^\d{12}$/.test(accessKeyId) ? accessKeyId : undefined;
+    if (rootOf !== undefined) {
+      return {
+        secretAccessKey: this.root.secretAccessKey,
+        principal: { accountId: rootOf, arn: `arn:aws:iam::${rootOf}:root`, userId: rootOf, accessKeyId, type: 'root' },
+      };
+    }
+    for (const state of this.byAccount.values()) {
+      const c = state.lookupKey(accessKeyId);
+      if (c) return c;
+    }
+    return undefined;
   }
 }

@@ -1,4 +1,6 @@
 import type { RequestContext } from '../../server/context.js';
+import type { ResourceInfo } from '../types.js';
+import { accountPublicAccessBlock } from '../s3control/index.js';
 import type { NamedPolicy, PolicyDocument, Statement } from '../../iam/engine/types.js';
 import { validatePolicyDocument, PolicyValidationError } from '../../iam/engine/validate.js';
 import { S3Errors } from './errors.js';
@@ -22,6 +24,7 @@ const POLICY = 'policy';
 const PAB = 'publicAccessBlock';
 
 interface Cached {
+  owner: string;
   policy?: { text: string; named: NamedPolicy; isPublic: boolean };
   pab?: PublicAccessBlock;
 }
@@ -40,13 +43,29 @@ async function load(ctx: RequestContext, bucket: string): Promise<Cached | undef
   if (!b) return undefined;
   const text = await ctx.runtime.store.s3.getBucketConfig(b.id, POLICY);
   const pab = await ctx.runtime.store.s3.getBucketConfig(b.id, PAB);
-  const entry: Cached = { pab: pab ? (JSON.parse(pab) as PublicAccessBlock) : undefined };
+  const entry: Cached = { owner: b.ownerId, pab: pab ? (JSON.parse(pab) as PublicAccessBlock) : undefined };
   if (text) {
     const doc = JSON.parse(text) as PolicyDocument;
     entry.policy = { text, named: { id: `arn:aws:s3:::${bucket}/policy`, document: doc }, isPublic: isPublicPolicy(doc) };
   }
   cache.set(bucket, entry);
   return entry;
+}
+
+/**
+ * The settings in force for a bucket: a setting is on if the bucket or its owner's
+ * account (S3 Control) turns it on.
+ */
+function effectivePab(ctx: RequestContext, entry: Cached): PublicAccessBlock | undefined {
+  const acct = accountPublicAccessBlock(ctx, entry.owner);
+  if (!acct) return entry.pab;
+  const b = entry.pab;
+  return {
+    BlockPublicAcls: acct.BlockPublicAcls || !!b?.BlockPublicAcls,
+    IgnorePublicAcls: acct.IgnorePublicAcls || !!b?.IgnorePublicAcls,
+    BlockPublicPolicy: acct.BlockPublicPolicy || !!b?.BlockPublicPolicy,
+    RestrictPublicBuckets: acct.RestrictPublicBuckets || !!b?.RestrictPublicBuckets,
+  };
 }
 
 /** Condition keys that pin a grant to known callers, so that it is not "public". */
@@ -64,15 +83,20 @@ export function isPublicPolicy(doc: PolicyDocument): boolean {
   });
 }
 
-/** The bucket policy that applies to a request on `resourceArn` (arn:aws:s3:::bucket[/key]). */
-export async function bucketResourcePolicy(ctx: RequestContext, resourceArn: string): Promise<NamedPolicy | undefined> {
+/** The owner and the bucket policy that applies to a request on `resourceArn` (arn:aws:s3:::bucket[/key]). */
+export async function bucketResourceInfo(ctx: RequestContext, resourceArn: string, action: string): Promise<ResourceInfo | undefined> {
   if (!resourceArn.startsWith('arn:aws:s3:::') || resourceArn === 'arn:aws:s3:::*') return undefined;
+  // Creating a bucket is the caller's own business: a taken name is BucketAlreadyExists,
+  // never another account's policy decision.
+  if (action === 's3:CreateBucket') return undefined;
   const bucket = resourceArn.slice(13).split('/')[0]!;
   const entry = await load(ctx, bucket);
-  if (!entry?.policy) return undefined;
-  // RestrictPublicBuckets: a public policy grants nothing to anonymous callers.
-  if (entry.pab?.RestrictPublicBuckets && entry.policy.isPublic && ctx.principal?.type === 'anonymous') return undefined;
-  return entry.policy.named;
+  if (!entry) return undefined;
+  if (!entry.policy) return { account: entry.owner };
+  // RestrictPublicBuckets: a public policy grants nothing to anonymous callers (nor, on
+  // AWS, to principals of other accounts; only the owner's own principals and services).
+  const restricted = effectivePab(ctx, entry)?.RestrictPublicBuckets && entry.policy.isPublic && (ctx.principal?.type === 'anonymous' || ctx.principal?.accountId !== entry.owner);
+  return { account: entry.owner, policy: restricted ? undefined : entry.policy.named };
 }
 
 type Input = Record<string, any>;
@@ -89,7 +113,7 @@ export async function putBucketPolicy(input: Input, ctx: RequestContext) {
     throw e;
   }
   const entry = await load(ctx, bucket.name);
-  if (entry?.pab?.BlockPublicPolicy && isPublicPolicy(doc)) {
+  if (entry && effectivePab(ctx, entry)?.BlockPublicPolicy && isPublicPolicy(doc)) {
     throw S3Errors.AccessDenied({
       message: `User: ${ctx.principal!.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${bucket.name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
     });
@@ -118,7 +142,7 @@ export async function getBucketPolicyStatus(input: Input, ctx: RequestContext) {
   await requireBucket(ctx, input.Bucket);
   const entry = await load(ctx, input.Bucket);
   if (!entry?.policy) throw S3Errors.NoSuchBucketPolicy({ BucketName: input.Bucket });
-  return { PolicyStatus: { IsPublic: entry.policy.isPublic && !entry.pab?.RestrictPublicBuckets } };
+  return { PolicyStatus: { IsPublic: entry.policy.isPublic && !effectivePab(ctx, entry)?.RestrictPublicBuckets } };
 }
 
 export async function putPublicAccessBlock(input: Input, ctx: RequestContext) {

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../server/context.js';
 import { StoreError } from '../../storage/metadata.js';
 import { now } from '../../util/clock.js';
 import { S3Errors } from './errors.js';
-import { decodeToken, encodeToken, isValidBucketName, owner, requireBucket } from './common.js';
+import { callerAccount, decodeToken, encodeToken, isValidBucketName, owner, requireBucket } from './common.js';
 import { BLOCK_ALL, forgetBucket } from './bucket-policy.js';
 
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation. */
@@ -26,7 +26,7 @@ export async function createBucket(input: { Bucket: string; CreateBucketConfigur
   const region = constraint === 'EU' ? 'eu-west-1' : (constraint ?? 'us-east-1');
   try {
     await ctx.runtime.store.transaction(async (tx) => {
-      const b = await tx.s3.createBucket({ name, region, createdAt: now(), ownerId: ctx.runtime.config.accountId });
+      const b = await tx.s3.createBucket({ name, region, createdAt: now(), ownerId: callerAccount(ctx) });
       // Block Public Access is on for new buckets, as on AWS since April 2023.
       await tx.s3.putBucketConfig(b.id, 'publicAccessBlock', JSON.stringify(BLOCK_ALL));
     });
@@ -34,6 +34,8 @@ export async function createBucket(input: { Bucket: string; CreateBucketConfigur
   } catch (e) {
     if (!(e instanceof StoreError) || e.kind !== 'Conflict') throw e;
     const existing = await ctx.runtime.store.s3.getBucket(name);
+    // Bucket names are global: another account's bucket is BucketAlreadyExists.
+    if (existing && existing.ownerId !== callerAccount(ctx)) throw S3Errors.BucketAlreadyExists({ BucketName: name });
     // For legacy reasons us-east-1 answers 200 when you already own the bucket.
     if (existing && existing.region === 'us-east-1' && region === 'us-east-1') return { Location: `/${name}` };
     throw S3Errors.BucketAlreadyOwnedByYou({ BucketName: name });
@@ -63,7 +65,8 @@ export async function listBuckets(input: { MaxBuckets?: number; ContinuationToke
   if (max < 1 || max > 10000) throw S3Errors.InvalidArgument({ message: 'Argument max-buckets must be an integer between 1 and 10000.', ArgumentName: 'max-buckets' });
   const after = input.ContinuationToken ? decodeToken(input.ContinuationToken, 'continuation-token') : undefined;
   const paged = input.MaxBuckets !== undefined || input.ContinuationToken !== undefined;
-  let rows = await ctx.runtime.store.s3.listBuckets({ prefix: input.Prefix, after, limit: max + 1 });
+  // An account lists only its own buckets.
+  let rows = await ctx.runtime.store.s3.listBuckets({ prefix: input.Prefix, after, limit: max + 1, ownerId: callerAccount(ctx) });
   if (input.BucketRegion) rows = rows.filter((b) => b.region === input.BucketRegion);
   const truncated = rows.length > max;
   const page = rows.slice(0, max);

@@ -10,8 +10,17 @@ export function canonicalUserId(accountId: string): string {
   return createHash('sha256').update(`nimbus-canonical-user:${accountId}`).digest('hex');
 }
 
+/** The caller's account as an S3 Owner element (the default account for anonymous callers). */
 export function owner(ctx: RequestContext): { ID: string; DisplayName: string } {
-  return { ID: canonicalUserId(ctx.runtime.config.accountId), DisplayName: 'nimbus' };
+  return ownerOf(callerAccount(ctx));
+}
+
+export function ownerOf(accountId: string): { ID: string; DisplayName: string } {
+  return { ID: canonicalUserId(accountId), DisplayName: 'nimbus' };
+}
+
+export function callerAccount(ctx: RequestContext): string {
+  return ctx.principal?.accountId || ctx.runtime.config.accountId;
 }
 
 export async function requireBucket(ctx: RequestContext, name: string): Promise<BucketRecord> {

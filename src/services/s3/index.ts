@@ -15,7 +15,7 @@ import {
   uploadPartCopy,
 } from './multipart.js';
 import {
-  bucketResourcePolicy,
+  bucketResourceInfo,
   deleteBucketPolicy,
   deletePublicAccessBlock,
   getBucketPolicy,
@@ -67,7 +67,7 @@ export const s3Service: ServiceDef = {
   }),
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
   requestIdStyle: 's3',
-  resourcePolicy: bucketResourcePolicy,
+  resourceInfo: bucketResourceInfo,
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {

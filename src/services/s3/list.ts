@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../server/context.js';
 import type { ObjectRecord } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
-import { decodeToken, encodeToken, owner, requireBucket } from './common.js';
+import { decodeToken, encodeToken, ownerOf, requireBucket } from './common.js';
 
 /** ListObjects (v1, marker) and ListObjectsV2 (continuation token). */
 
@@ -20,7 +20,7 @@ function maxKeys(v: number | undefined): number {
   return Math.min(v, 1000);
 }
 
-function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, withOwner: boolean, ctx: RequestContext) {
+function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined) {
   return {
     Key: enc(rec.key),
     LastModified: new Date(rec.lastModified),
@@ -29,7 +29,7 @@ function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, withOw
     ChecksumType: rec.checksum?.type,
     Size: rec.size,
     StorageClass: rec.storageClass,
-    Owner: withOwner ? owner(ctx) : undefined,
+    Owner: owner,
   };
 }
 
@@ -37,8 +37,10 @@ async function page(ctx: RequestContext, input: Input, after: string | undefined
   const bucket = await requireBucket(ctx, input.Bucket);
   const prefix = input.Prefix ?? '';
   const delimiter = input.Delimiter || undefined;
-  if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
-  return ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit });
+  // With BucketOwnerEnforced (the default since April 2023) the bucket owner owns every object.
+  const objectOwner = ownerOf(bucket.ownerId);
+  if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined, objectOwner };
+  return { ...(await ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit })), objectOwner };
 }
 
 export async function listObjectsV2(input: Input, ctx: RequestContext) {
@@ -58,7 +60,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
     ContinuationToken: input.ContinuationToken,
     NextContinuationToken: p.isTruncated && p.last !== undefined ? encodeToken(p.last) : undefined,
     StartAfter: enc(input.StartAfter),
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true, ctx)) : undefined,
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true ? p.objectOwner : undefined)) : undefined,
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }
@@ -77,7 +79,7 @@ export async function listObjects(input: Input, ctx: RequestContext) {
     IsTruncated: p.isTruncated,
     // S3 returns NextMarker only when a delimiter was given; clients otherwise use the last key.
     NextMarker: p.isTruncated && input.Delimiter ? enc(p.last) : undefined,
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, true, ctx)) : undefined,
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, p.objectOwner)) : undefined,
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }

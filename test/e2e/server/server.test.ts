@@ -139,14 +139,14 @@ describe('operations the models know but Nimbus does not implement yet', () => {
     const s = await start();
     for (const [args, op] of [
       [['lambda', 'list-functions'], 'ListFunctions'],
-      [['iam', 'list-instance-profiles'], 'ListInstanceProfiles'],
+      [['iam', 'list-server-certificates'], 'ListServerCertificates'],
       // AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (boto3 honours it), so name the endpoint.
       [['sqs', 'list-queues', '--endpoint-url', s.url], 'ListQueues'],
       [['logs', 'describe-log-groups'], 'DescribeLogGroups'],
       [['events', 'list-rules'], 'ListRules'],
       [['apigatewayv2', 'get-apis'], 'GetApis'],
       [['s3api', 'get-bucket-versioning', '--bucket', 'x'], 'GetBucketVersioning'],
-      [['sts', 'get-session-token'], 'GetSessionToken'],
+      [['sts', 'decode-authorization-message', '--encoded-message', 'x'], 'DecodeAuthorizationMessage'],
     ] as const) {
       const r = awsFails(s.url, [...args]);
       assert.equal(r.status, 255, `${args.join(' ')}: ${r.stderr}`);

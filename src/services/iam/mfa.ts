@@ -118,6 +118,8 @@ export async function createVirtualMFADevice(input: Input, ctx: RequestContext) 
   if (serial.length > 256) checkSerial(serial);
   const seed = newSecretBase32(20);
   const device: MfaDeviceDoc = { SerialNumber: serial, Base32StringSeed: seed, Path: path, CreateDate: isoNow(), Tags: tags };
+  // Rendered before anything is stored, so a failure leaves no device behind.
+  const png = await qrcode().toBuffer(otpauthUri(name, mfaAccountName(iam(ctx), account(ctx)), seed), { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 4 });
   await iam(ctx).write(async (tx) => {
     // Names are unique in the account whatever the path, case-insensitively, as for users.
     if ((await tx.get('mfa', serial)) || iam(ctx).list('mfa').some((d) => deviceName(d).toLowerCase() === name.toLowerCase())) {
@@ -125,7 +127,6 @@ export async function createVirtualMFADevice(input: Input, ctx: RequestContext) 
     }
     await tx.put('mfa', serial, device);
   });
-  const png = await qrcode().toBuffer(otpauthUri(name, mfaAccountName(iam(ctx), account(ctx)), seed), { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 4 });
   return {
     VirtualMFADevice: {
       SerialNumber: serial,

@@ -134,6 +134,11 @@ export interface MfaDeviceDoc {
   EnableDate?: string;
   /** The last TOTP time step accepted, so a code is never accepted twice. */
   LastStep?: number;
+  /**
+   * How many time steps the device's clock runs ahead of ours (negative: behind), learnt
+   * from the codes EnableMFADevice and ResyncMFADevice accepted; codes are checked around it.
+   */
+  DriftSteps?: number;
 }
 
 /** An instance profile, id = its name. */

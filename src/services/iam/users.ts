@@ -89,6 +89,7 @@ export async function updateUser(input: Input, ctx: RequestContext) {
     if (newName !== user.UserName) {
       await tx.delete('user', user.UserName);
       for (const k of iam(ctx).list('accesskey').filter((k) => k.UserName === user.UserName)) await tx.put('accesskey', k.AccessKeyId, { ...k, UserName: newName });
+      for (const d of iam(ctx).list('mfa').filter((d) => d.UserName === user.UserName)) await tx.put('mfa', d.SerialNumber, { ...d, UserName: newName });
     }
     await tx.put('user', newName, updated);
   });
@@ -100,6 +101,7 @@ export async function deleteUser(input: Input, ctx: RequestContext) {
   // AWS refuses to delete a user that still has subordinate entities.
   const conflict = (what: string) => IamErrors.DeleteConflict({ message: `Cannot delete entity, must ${what} first.` });
   if (iam(ctx).list('accesskey').some((k) => k.UserName === user.UserName)) throw conflict('delete access keys');
+  if (iam(ctx).list('mfa').some((d) => d.UserName === user.UserName)) throw conflict('delete MFA device');
   if (Object.keys(user.InlinePolicies).length) throw conflict('delete policies');
   if (user.AttachedPolicies.length) throw conflict('detach all policies');
   if (user.Groups.length) throw conflict('remove users from group');

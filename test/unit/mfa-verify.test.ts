@@ -31,7 +31,7 @@ const enabled = (user: string, extra: Partial<MfaDeviceDoc> = {}) => ({ UserName
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nimbus-mfa-'));
   store = new SqliteMetadataStore(dir);
-  state = new IamState(store, ACCOUNT, { accessKeyId: 'test', secretAccessKey: 'test' });
+  state = new IamState(store, ACCOUNT);
   await state.load();
 });
 
@@ -101,7 +101,7 @@ describe('verifyMfaCode', () => {
     const sn = await putDevice('gina', enabled('gina'));
     const code = totpCode(SEED, timeStep(now()));
     assert.equal(await verifyMfaCode(state, sn, code, 'gina'), true);
-    const reloaded = new IamState(store, ACCOUNT, { accessKeyId: 'test', secretAccessKey: 'test' });
+    const reloaded = new IamState(store, ACCOUNT);
     await reloaded.load();
     assert.equal(await verifyMfaCode(reloaded, sn, code, 'gina'), false);
   });

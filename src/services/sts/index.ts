@@ -5,6 +5,7 @@ import { defineErrors, CommonErrors } from '../../protocol/errors.js';
 import type { RequestContext } from '../../server/context.js';
 import type { ServiceDef } from '../types.js';
 import type { IamState, SessionDoc, Tag } from '../iam/state.js';
+import { verifyMfaCode } from '../iam/mfa.js';
 import { iamId, secretKey } from '../../util/ids.js';
 import { now } from '../../util/clock.js';
 import { evaluate } from '../../iam/engine/evaluate.js';
@@ -31,16 +32,6 @@ export const StsErrors = {
 
 type Input = Record<string, any>;
 
-/**
- * Checks an MFA one-time code for a device serial number. The IAM MFA module registers
- * the real check at start-up (setMfaVerifier); until then every code is refused.
- */
-export type MfaVerifier = (state: IamState, serialNumber: string, code: string, userName?: string) => Promise<boolean>;
-let mfaVerifier: MfaVerifier = async () => false;
-export function setMfaVerifier(v: MfaVerifier): void {
-  mfaVerifier = v;
-}
-
 const MFA_FAILED = 'MultiFactorAuthentication failed with invalid MFA one time pass code.';
 
 /** SerialNumber + TokenCode: both or neither; a wrong code is AccessDenied, as on AWS. */
@@ -54,7 +45,7 @@ async function checkMfa(input: Input, state: IamState, userName: string | undefi
   if (!/^\d{6}$/.test(code)) {
     throw StsErrors.ValidationError({ message: `1 validation error detected: Value '${code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*` });
   }
-  if (!(await mfaVerifier(state, serial, code, userName))) throw StsErrors.AccessDenied({ message: MFA_FAILED });
+  if (!(await verifyMfaCode(state, serial, code, userName))) throw StsErrors.AccessDenied({ message: MFA_FAILED });
   return true;
 }
 

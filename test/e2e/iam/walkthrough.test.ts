@@ -1,6 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { awsEnv, requireAwsCli } from '../../helpers/python.js';
 
@@ -109,6 +112,49 @@ describe('IAM walkthrough (AWS CLI)', () => {
     ok(['sts', 'assume-role', '--role-arn', 'arn:aws:iam::000000000000:role/account-trust', '--role-session-name', 's5'], yash);
     const inline = ok(['iam', 'get-user-policy', '--user-name', 'yash', '--policy-name', 'assume']);
     assert.equal(inline.PolicyDocument.Statement[0].Action, 'sts:AssumeRole');
+  });
+});
+
+describe('the walkthrough as a user types it: named profiles and file:// documents', () => {
+  it('saves yash\'s key as profile "yash", then s3 ls / mb / assume-role --profile yash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
+    try {
+      // The CLI's own files, as `aws configure --profile yash` writes them.
+      const files = { AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') };
+      const run = (args: string[]) => spawnSync('aws', args, { env: awsEnv(server.url, files), encoding: 'utf8', cwd: dir });
+      const user = ok(['iam', 'create-user', '--user-name', 'yash2']);
+      ok(['iam', 'add-user-to-group', '--group-name', 'HR', '--user-name', 'yash2']);
+      const key = ok(['iam', 'create-access-key', '--user-name', 'yash2']).AccessKey;
+      for (const [k, v] of [['aws_access_key_id', key.AccessKeyId], ['aws_secret_access_key', key.SecretAccessKey], ['region', 'us-east-1']]) {
+        assert.equal(run(['configure', 'set', k, v, '--profile', 'yash']).status, 0);
+      }
+      const who = run(['sts', 'get-caller-identity', '--profile', 'yash']);
+      assert.equal(who.status, 0, who.stderr);
+      assert.equal(JSON.parse(who.stdout).Arn, user.User.Arn);
+      const ls = run(['s3', 'ls', '--profile', 'yash']);
+      assert.equal(ls.status, 0, ls.stderr);
+      const mb = run(['s3', 'mb', 's3://x', '--profile', 'yash']);
+      assert.notEqual(mb.status, 0);
+      assert.match(mb.stderr, /User: arn:aws:iam::000000000000:user\/yash2 is not authorized to perform: s3:CreateBucket on resource: arn:aws:s3:::x because no identity-based policy allows the s3:CreateBucket action/);
+      writeFileSync(join(dir, 'trust.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: user.User.Arn }, Action: 'sts:AssumeRole' }] }));
+      ok(['iam', 'create-role', '--role-name', 's3-full-access-2', '--assume-role-policy-document', `file://${join(dir, 'trust.json')}`]);
+      ok(['iam', 'attach-role-policy', '--role-name', 's3-full-access-2', '--policy-arn', 'arn:aws:iam::aws:policy/AmazonS3FullAccess']);
+      const assumed = run(['sts', 'assume-role', '--role-arn', 'arn:aws:iam::000000000000:role/s3-full-access-2', '--role-session-name', 's1', '--profile', 'yash']);
+      assert.equal(assumed.status, 0, assumed.stderr);
+      assert.equal(JSON.parse(assumed.stdout).AssumedRoleUser.Arn, 'arn:aws:sts::000000000000:assumed-role/s3-full-access-2/s1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second account is a profile whose access key id is its 12-digit id', () => {
+    const env = awsEnv(server.url, { AWS_ACCESS_KEY_ID: '111111111111', AWS_SECRET_ACCESS_KEY: 'test' });
+    const r = spawnSync('aws', ['sts', 'get-caller-identity'], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).Arn, 'arn:aws:iam::111111111111:root');
+    const users = spawnSync('aws', ['iam', 'list-users'], { env, encoding: 'utf8' });
+    assert.equal(users.status, 0, users.stderr);
+    assert.deepEqual(JSON.parse(users.stdout).Users, []);
   });
 });
 

@@ -121,23 +121,23 @@ export interface S3Repository {
 }
 
 /**
- * IAM entities (users, groups, roles, policies, access keys, sessions, …) as JSON
- * documents keyed by account, kind and id. IAM data is small and read through an
- * in-memory view, so a document store is all the backends need to provide.
+ * Small entities as JSON documents keyed by account, kind and id: IAM's users, groups,
+ * roles, policies, keys and sessions, Lambda's functions and versions. Services hold
+ * them in an in-memory view, so a document store is all the backends need to provide.
  */
-export interface IamRepository {
+export interface DocumentRepository {
   get<T>(account: string, kind: string, id: string): Promise<T | undefined>;
   list<T>(account: string, kind: string): Promise<T[]>;
   put(account: string, kind: string, id: string, doc: unknown): Promise<void>;
   /** Returns whether something was deleted. */
   delete(account: string, kind: string, id: string): Promise<boolean>;
-  /** The accounts that have any IAM document. */
+  /** The accounts that have any document. */
   accounts(): Promise<string[]>;
 }
 
 export interface Transaction {
   readonly s3: S3Repository;
-  readonly iam: IamRepository;
+  readonly docs: DocumentRepository;
   /** Runs after a successful commit (e.g. deleting a replaced object's file). */
   afterCommit(hook: () => unknown): void;
 }
@@ -146,7 +146,7 @@ export interface MetadataStore {
   readonly kind: string;
   /** Reads outside a transaction. */
   readonly s3: S3Repository;
-  readonly iam: IamRepository;
+  readonly docs: DocumentRepository;
   /**
    * Runs `fn` atomically. `fn` must await only this transaction's own calls; hooks
    * registered with afterCommit run once the commit is durable.

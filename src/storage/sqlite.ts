@@ -8,7 +8,7 @@ import {
   type ListObjectsPage,
   type ListObjectsQuery,
   type MetadataStore,
-  type IamRepository,
+  type DocumentRepository,
   type ObjectRecord,
   type PartRecord,
   type PutCondition,
@@ -74,7 +74,7 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (upload_id, part_number)
    ) WITHOUT ROWID;
    CREATE INDEX parts_body ON parts(body_id);`,
-  `CREATE TABLE iam_entities (
+  `CREATE TABLE documents (
      account TEXT NOT NULL,
      kind TEXT NOT NULL,
      id TEXT NOT NULL,
@@ -89,7 +89,7 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;`,
 ];
 
-class SqliteIamRepository implements IamRepository {
+class SqliteDocumentRepository implements DocumentRepository {
   private readonly getSt: Statement;
   private readonly listSt: Statement;
   private readonly putSt: Statement;
@@ -97,11 +97,11 @@ class SqliteIamRepository implements IamRepository {
   private readonly accountsSt: Statement;
 
   constructor(db: Database.Database) {
-    this.getSt = db.prepare('SELECT doc FROM iam_entities WHERE account = ? AND kind = ? AND id = ?');
-    this.listSt = db.prepare('SELECT doc FROM iam_entities WHERE account = ? AND kind = ? ORDER BY id');
-    this.putSt = db.prepare('INSERT INTO iam_entities (account, kind, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, kind, id) DO UPDATE SET doc = excluded.doc');
-    this.deleteSt = db.prepare('DELETE FROM iam_entities WHERE account = ? AND kind = ? AND id = ?');
-    this.accountsSt = db.prepare('SELECT DISTINCT account FROM iam_entities ORDER BY account');
+    this.getSt = db.prepare('SELECT doc FROM documents WHERE account = ? AND kind = ? AND id = ?');
+    this.listSt = db.prepare('SELECT doc FROM documents WHERE account = ? AND kind = ? ORDER BY id');
+    this.putSt = db.prepare('INSERT INTO documents (account, kind, id, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, kind, id) DO UPDATE SET doc = excluded.doc');
+    this.deleteSt = db.prepare('DELETE FROM documents WHERE account = ? AND kind = ? AND id = ?');
+    this.accountsSt = db.prepare('SELECT DISTINCT account FROM documents ORDER BY account');
   }
 
   async get<T>(account: string, kind: string, id: string): Promise<T | undefined> {
@@ -446,10 +446,10 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Reads outside transactions go to their own connection, so they only ever see committed data. */
   readonly s3: S3Repository;
   private readonly db: Database.Database;
-  readonly iam: IamRepository;
+  readonly docs: DocumentRepository;
   private readonly readDb: Database.Database;
   private readonly writeS3: S3Repository;
-  private readonly writeIam: IamRepository;
+  private readonly writeDocs: DocumentRepository;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly begin: Statement;
   private readonly commit: Statement;
@@ -466,8 +466,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
     this.s3 = new SqliteS3Repository(this.readDb);
-    this.writeIam = new SqliteIamRepository(this.db);
-    this.iam = new SqliteIamRepository(this.readDb);
+    this.writeDocs = new SqliteDocumentRepository(this.db);
+    this.docs = new SqliteDocumentRepository(this.readDb);
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
@@ -488,7 +488,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const run = async (): Promise<T> => {
       this.begin.run();
       try {
-        const result = await fn({ s3: this.writeS3, iam: this.writeIam, afterCommit: (h) => hooks.push(h) });
+        const result = await fn({ s3: this.writeS3, docs: this.writeDocs, afterCommit: (h) => hooks.push(h) });
         this.commit.run();
         return result;
       } catch (e) {

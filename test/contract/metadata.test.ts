@@ -327,18 +327,18 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
-    describe('iam documents', () => {
+    describe('documents', () => {
       let fx: StoreFixture;
       beforeEach(async () => (fx = await makeStore()));
       afterEach(() => fx.dispose());
 
       it('are kept per account: get, list, put (upsert), delete, accounts', async () => {
-        const iam = fx.store.iam;
+        const iam = fx.store.docs;
         await fx.store.transaction(async (tx) => {
-          await tx.iam.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 1 });
-          await tx.iam.put('222222222222', 'user', 'ann', { UserName: 'ann', n: 2 });
-          await tx.iam.put('111111111111', 'user', 'bo', { UserName: 'bo' });
-          await tx.iam.put('111111111111', 'role', 'ann', { RoleName: 'ann' });
+          await tx.docs.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 1 });
+          await tx.docs.put('222222222222', 'user', 'ann', { UserName: 'ann', n: 2 });
+          await tx.docs.put('111111111111', 'user', 'bo', { UserName: 'bo' });
+          await tx.docs.put('111111111111', 'role', 'ann', { RoleName: 'ann' });
         });
         assert.deepEqual(await iam.get('111111111111', 'user', 'ann'), { UserName: 'ann', n: 1 });
         assert.deepEqual(await iam.get('222222222222', 'user', 'ann'), { UserName: 'ann', n: 2 });
@@ -346,9 +346,9 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         assert.deepEqual((await iam.list<{ UserName: string }>('111111111111', 'user')).map((d) => d.UserName), ['ann', 'bo']);
         assert.deepEqual(await iam.accounts(), ['111111111111', '222222222222']);
         await fx.store.transaction(async (tx) => {
-          await tx.iam.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 3 });
-          assert.equal(await tx.iam.delete('222222222222', 'user', 'ann'), true);
-          assert.equal(await tx.iam.delete('222222222222', 'user', 'ann'), false);
+          await tx.docs.put('111111111111', 'user', 'ann', { UserName: 'ann', n: 3 });
+          assert.equal(await tx.docs.delete('222222222222', 'user', 'ann'), true);
+          assert.equal(await tx.docs.delete('222222222222', 'user', 'ann'), false);
         });
         assert.deepEqual(await iam.get('111111111111', 'user', 'ann'), { UserName: 'ann', n: 3 });
         assert.deepEqual(await iam.accounts(), ['111111111111']);

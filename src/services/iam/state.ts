@@ -203,16 +203,16 @@ export class IamTx {
   async get<K extends Kind>(kind: K, id: string): Promise<DocOf<K> | undefined> {
     const pending = this.writes.get(`${kind}\0${id}`);
     if (pending) return pending.doc as DocOf<K> | undefined;
-    return this.tx.iam.get<DocOf<K>>(this.state.accountId, kind, id);
+    return this.tx.docs.get<DocOf<K>>(this.state.accountId, kind, id);
   }
 
   async put<K extends Kind>(kind: K, id: string, doc: DocOf<K>): Promise<void> {
-    await this.tx.iam.put(this.state.accountId, kind, id, doc);
+    await this.tx.docs.put(this.state.accountId, kind, id, doc);
     this.writes.set(`${kind}\0${id}`, { kind, id, doc });
   }
 
   async delete(kind: Kind, id: string): Promise<void> {
-    await this.tx.iam.delete(this.state.accountId, kind, id);
+    await this.tx.docs.delete(this.state.accountId, kind, id);
     this.writes.set(`${kind}\0${id}`, { kind, id });
   }
 
@@ -259,7 +259,7 @@ export class IamState {
 
   async load(): Promise<void> {
     for (const kind of KINDS) {
-      for (const doc of await this.store.iam.list<Record<string, string>>(this.accountId, kind)) this.setCached(kind, idOf(kind, doc), doc);
+      for (const doc of await this.store.docs.list<Record<string, string>>(this.accountId, kind)) this.setCached(kind, idOf(kind, doc), doc);
     }
   }
 
@@ -477,7 +477,7 @@ export class IamAccounts implements CredentialProvider {
   ) {}
 
   async load(): Promise<void> {
-    const ids = new Set([this.defaultAccountId, ...(await this.store.iam.accounts())]);
+    const ids = new Set([this.defaultAccountId, ...(await this.store.docs.accounts())]);
     for (const id of ids) await this.forAccount(id).load();
   }
 

@@ -89,6 +89,11 @@ export async function updateUser(input: Input, ctx: RequestContext) {
     if (newName !== user.UserName) {
       await tx.delete('user', user.UserName);
       for (const k of iam(ctx).list('accesskey').filter((k) => k.UserName === user.UserName)) await tx.put('accesskey', k.AccessKeyId, { ...k, UserName: newName });
+      const profile = await tx.get('loginprofile', user.UserName);
+      if (profile) {
+        await tx.delete('loginprofile', user.UserName);
+        await tx.put('loginprofile', newName, { ...profile, UserName: newName });
+      }
     }
     await tx.put('user', newName, updated);
   });
@@ -99,6 +104,7 @@ export async function deleteUser(input: Input, ctx: RequestContext) {
   const user = requireUser(ctx, input.UserName);
   // AWS refuses to delete a user that still has subordinate entities.
   const conflict = (what: string) => IamErrors.DeleteConflict({ message: `Cannot delete entity, must ${what} first.` });
+  if (iam(ctx).get('loginprofile', user.UserName)) throw conflict('delete login profile');
   if (iam(ctx).list('accesskey').some((k) => k.UserName === user.UserName)) throw conflict('delete access keys');
   if (Object.keys(user.InlinePolicies).length) throw conflict('delete policies');
   if (user.AttachedPolicies.length) throw conflict('detach all policies');

@@ -8,6 +8,7 @@ import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 import { loginOperations } from './login.js';
 import { passwordPolicyOperations } from './password-policy.js';
+import { credentialReportOperations } from './credential-report.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -84,5 +85,6 @@ export const iamService: ServiceDef = {
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
     ...loginOperations,
     ...passwordPolicyOperations,
+    ...credentialReportOperations,
   },
 };

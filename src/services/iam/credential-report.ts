@@ -63,11 +63,13 @@ function userRow(state: IamState, u: UserDoc): string[] {
   const profile = state.get('loginprofile', u.UserName);
   const policy = accountPasswordPolicy(state);
   const next = profile && passwordExpiry(profile.PasswordLastChanged, policy);
-  // Keys 1 and 2 in the order they were created.
+  // Keys 1 and 2 in the order they were created. CreateDate has whole seconds; the sort is
+  // stable, so keys made in the same second keep the state's order (creation order, or
+  // the store's after a restart).
   const keys = state
     .list('accesskey')
     .filter((k) => k.UserName === u.UserName)
-    .sort((a, b) => a.CreateDate.localeCompare(b.CreateDate) || a.AccessKeyId.localeCompare(b.AccessKeyId));
+    .sort((a, b) => a.CreateDate.localeCompare(b.CreateDate));
   const mfa = state.list('mfa').some((d) => d.UserName === u.UserName);
   return [
     u.UserName,

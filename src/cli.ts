@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { startNimbus } from './main.js';
 import { defaultConfig, type Config } from './server/config.js';
 import { isLogLevel, log } from './util/log.js';
+import { setClockOffset } from './util/clock.js';
 
 /**
  * `nimbus start [--host] [--port] [--data-dir] [--ephemeral] [--log-level] [--fsync]`.
@@ -23,6 +24,9 @@ Options:
 Environment only:
   NIMBUS_IAM=enforce|log|off   IAM policy enforcement (default enforce); log allows
                                everything but logs what would be denied
+  NIMBUS_CLOCK_OFFSET_MS=<ms>  shift Nimbus's clock by this many milliseconds (tests:
+                               password expiry, report age); clients must sign with the
+                               same skew (SDK v3: systemClockOffset)
 `;
 
 function fail(msg: string): never {
@@ -82,6 +86,11 @@ async function main(): Promise<void> {
     iamMode: iamMode(env.NIMBUS_IAM),
     inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
   };
+  const clockOffset = env.NIMBUS_CLOCK_OFFSET_MS;
+  if (clockOffset !== undefined && clockOffset !== '') {
+    if (!Number.isFinite(Number(clockOffset))) fail(`invalid NIMBUS_CLOCK_OFFSET_MS ${clockOffset}`);
+    setClockOffset(Number(clockOffset));
+  }
   const nimbus = await startNimbus(config);
   const ms = (performance.now()).toFixed(0);
   log.info(`Nimbus ${nimbus.runtime.version} listening on ${nimbus.url} (data: ${config.ephemeral ? 'ephemeral ' : ''}${nimbus.runtime.config.dataDir}, ready in ${ms} ms)`);

@@ -4,6 +4,7 @@ import { handle } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 import { s3RequestId } from '../util/ids.js';
 import { log } from '../util/log.js';
+import { now } from '../util/clock.js';
 
 /**
  * The HTTP server: one port for every service. Tracks in-flight requests so shutdown
@@ -35,6 +36,10 @@ export function createHttpServer(runtime: Runtime): HttpServer {
           idleWaiters = [];
         }
       });
+      // A clock moved with NIMBUS_CLOCK_OFFSET_MS shows in Date too: the SDKs correct their
+      // signing skew from it, and would otherwise fall back to the wall clock.
+      const t = now();
+      if (Math.abs(t - Date.now()) > 1000) res.setHeader('date', new Date(t).toUTCString());
       void handle(req, res, runtime);
     },
   );

@@ -134,6 +134,7 @@ async function authenticate(ctx: RequestContext, service: ServiceDef, auth: Auth
   }
   ctx.auth = auth;
   ctx.principal = cred.principal;
+  noteKeyUse(ctx, service);
   if (s3) ctx.bodyStream = s3Body(ctx, auth, payloadHash, check.signingKey);
 }
 
@@ -159,7 +160,14 @@ function authenticateV2(ctx: RequestContext, service: ServiceDef, auth: AuthV2):
     });
   }
   ctx.principal = cred.principal;
+  noteKeyUse(ctx, service);
   ctx.bodyStream = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
+}
+
+/** GetAccessKeyLastUsed and the credential report show when a user's key was last used. */
+function noteKeyUse(ctx: RequestContext, service: ServiceDef): void {
+  const p = ctx.principal!;
+  if (p.type === 'user' && !p.session) ctx.runtime.iam.forAccount(p.accountId).noteKeyUse(p.accessKeyId, service.signingNames[0] ?? service.name, ctx.region);
 }
 
 /** Temporary credentials need their session token, and expire. */

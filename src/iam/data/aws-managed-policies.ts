@@ -200,6 +200,31 @@ export const AWS_MANAGED_POLICIES: AwsManagedPolicy[] = [
       ],
     },
   }),
+  // IAMUserChangePassword: v3 of 2025-05-29 added the user/*/ resource, for users with a path.
+  policy({
+    name: 'IAMUserChangePassword',
+    path: '/',
+    policyId: 'ANPAJ4L4MM2A7QIEB56MS',
+    description: 'Provides the ability for an IAM user to change their own password.',
+    defaultVersionId: 'v3',
+    createDate: '2016-11-15T00:25:16Z',
+    updateDate: '2025-05-29T21:52:06Z',
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['iam:ChangePassword'],
+          Resource: ['arn:aws:iam::*:user/${aws:username}', 'arn:aws:iam::*:user/*/${aws:username}'],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['iam:GetAccountPasswordPolicy'],
+          Resource: '*',
+        },
+      ],
+    },
+  }),
   policy({
     name: 'AmazonS3FullAccess',
     path: '/',

@@ -12,5 +12,8 @@ export const IamErrors = {
     InvalidInput: { status: 400, message: 'The request was rejected because an invalid or out-of-range value was supplied for an input parameter.' },
     InvalidAuthenticationCode: { status: 403, message: 'Authentication code for device is not valid.' },
     ValidationError: { status: 400, message: 'The input fails to satisfy the constraints specified by an AWS service.' },
+    PasswordPolicyViolation: { status: 400, message: 'The request was rejected because the provided password did not meet the requirements imposed by the account password policy.' },
+    InvalidUserType: { status: 400, message: 'The request was rejected because the type of user for the transaction was incorrect.' },
+    ReportNotPresent: { status: 410, message: 'The request was rejected because the credential report does not exist. To generate a credential report, use GenerateCredentialReport.' },
   }),
 };

@@ -7,6 +7,9 @@ import * as roles from './roles.js';
 import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 import { mfaOperations } from './mfa.js';
+import { loginOperations } from './login.js';
+import { passwordPolicyOperations } from './password-policy.js';
+import { credentialReportOperations } from './credential-report.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -82,5 +85,8 @@ export const iamService: ServiceDef = {
     SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string }) => i.PolicySourceArn),
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
     ...mfaOperations,
+    ...loginOperations,
+    ...passwordPolicyOperations,
+    ...credentialReportOperations,
   },
 };

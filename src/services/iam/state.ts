@@ -168,6 +168,8 @@ export interface PasswordPolicy {
 /** Account-wide settings, one document per account (id "settings"). */
 export interface AccountDoc {
   Aliases: string[];
+  /** When the account was first seen (the root's user_creation_time in the credential report). */
+  CreateDate?: string;
   PasswordPolicy?: PasswordPolicy;
   CredentialReport?: { GeneratedTime: string; Content: string };
   /** Account-level S3 Block Public Access (s3control PutPublicAccessBlock). */

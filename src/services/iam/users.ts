@@ -90,6 +90,11 @@ export async function updateUser(input: Input, ctx: RequestContext) {
       await tx.delete('user', user.UserName);
       for (const k of iam(ctx).list('accesskey').filter((k) => k.UserName === user.UserName)) await tx.put('accesskey', k.AccessKeyId, { ...k, UserName: newName });
       for (const d of iam(ctx).list('mfa').filter((d) => d.UserName === user.UserName)) await tx.put('mfa', d.SerialNumber, { ...d, UserName: newName });
+      const profile = await tx.get('loginprofile', user.UserName);
+      if (profile) {
+        await tx.delete('loginprofile', user.UserName);
+        await tx.put('loginprofile', newName, { ...profile, UserName: newName });
+      }
     }
     await tx.put('user', newName, updated);
   });
@@ -100,6 +105,7 @@ export async function deleteUser(input: Input, ctx: RequestContext) {
   const user = requireUser(ctx, input.UserName);
   // AWS refuses to delete a user that still has subordinate entities.
   const conflict = (what: string) => IamErrors.DeleteConflict({ message: `Cannot delete entity, must ${what} first.` });
+  if (iam(ctx).get('loginprofile', user.UserName)) throw conflict('delete login profile');
   if (iam(ctx).list('accesskey').some((k) => k.UserName === user.UserName)) throw conflict('delete access keys');
   if (iam(ctx).list('mfa').some((d) => d.UserName === user.UserName)) throw conflict('delete MFA device');
   if (Object.keys(user.InlinePolicies).length) throw conflict('delete policies');

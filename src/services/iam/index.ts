@@ -6,6 +6,7 @@ import * as users from './users.js';
 import * as roles from './roles.js';
 import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
+import { resourceTagOperations } from './resource-tags.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -80,5 +81,6 @@ export const iamService: ServiceDef = {
     DeleteRolePermissionsBoundary: op(policies.rolePolicies.deleteBoundary, 'DeleteRolePermissionsBoundary', arn.role),
     SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string }) => i.PolicySourceArn),
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
+    ...resourceTagOperations,
   },
 };

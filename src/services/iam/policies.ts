@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../server/context.js';
 import { iamId } from '../../util/ids.js';
 import { IamErrors } from './errors.js';
-import { account, checkName, checkPath, checkPolicy, encodePolicy, iam, isoNow, paginate } from './common.js';
+import { account, checkName, checkPath, checkPolicy, checkTags, encodePolicy, iam, isoNow, paginate } from './common.js';
 import type { GroupDoc, ManagedPolicyDoc, RoleDoc, UserDoc } from './state.js';
 import { requireGroup, requireUser } from './users.js';
 import { requireRole } from './roles.js';
@@ -50,7 +50,7 @@ export function requirePolicy(ctx: RequestContext, arn: string | undefined): Man
   return p;
 }
 
-function requireCustomerPolicy(ctx: RequestContext, arn: string | undefined): ManagedPolicyDoc {
+export function requireCustomerPolicy(ctx: RequestContext, arn: string | undefined): ManagedPolicyDoc {
   const p = requirePolicy(ctx, arn);
   if (p.Arn.startsWith('arn:aws:iam::aws:')) throw IamErrors.AccessDenied({ message: `You are not allowed to modify AWS managed policy ${p.Arn}.` });
   return p;
@@ -72,7 +72,7 @@ export async function createPolicy(input: Input, ctx: RequestContext) {
     DefaultVersionId: 'v1',
     Versions: [{ VersionId: 'v1', Document: checkPolicy(input.PolicyDocument, 'identity'), CreateDate: at }],
     NextVersion: 2,
-    Tags: input.Tags ?? [],
+    Tags: checkTags(input.Tags, 'Policy'),
   };
   await iam(ctx).write(async (tx) => {
     if (iam(ctx).list('policy').some((x) => x.PolicyName.toLowerCase() === name.toLowerCase())) {

@@ -3,6 +3,7 @@ import { iamId } from '../../util/ids.js';
 import { IamErrors } from './errors.js';
 import { account, checkName, checkPath, checkPolicy, checkTags, encodePolicy, iam, isoNow, paginate } from './common.js';
 import type { RoleDoc } from './state.js';
+import { tagHandlers } from './tags.js';
 
 /** Roles: trust policies, max session duration, tags. */
 type Input = Record<string, any>;
@@ -48,7 +49,7 @@ export async function createRole(input: Input, ctx: RequestContext) {
     AssumeRolePolicyDocument: checkPolicy(input.AssumeRolePolicyDocument, 'trust'),
     Description: input.Description,
     MaxSessionDuration: checkMaxSession(input.MaxSessionDuration),
-    Tags: checkTags(input.Tags),
+    Tags: checkTags(input.Tags, 'Role'),
     AttachedPolicies: [],
     InlinePolicies: {},
     PermissionsBoundary: input.PermissionsBoundary,
@@ -100,22 +101,7 @@ export async function deleteRole(input: Input, ctx: RequestContext) {
   return {};
 }
 
-export async function tagRole(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  const tags = new Map(role.Tags.map((t) => [t.Key, t.Value]));
-  for (const t of checkTags(input.Tags)) tags.set(t.Key, t.Value);
-  await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, Tags: checkTags([...tags].map(([Key, Value]) => ({ Key, Value }))) }));
-  return {};
-}
-
-export async function untagRole(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  const drop = new Set<string>(input.TagKeys ?? []);
-  await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, Tags: role.Tags.filter((t) => !drop.has(t.Key)) }));
-  return {};
-}
-
-export function listRoleTags(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  return { Tags: role.Tags, IsTruncated: false };
-}
+const roleTags = tagHandlers({ resource: 'Role', kind: 'role', find: (ctx, input) => requireRole(ctx, input.RoleName), id: (r: RoleDoc) => r.RoleName });
+export const tagRole = roleTags.tag;
+export const untagRole = roleTags.untag;
+export const listRoleTags = roleTags.list;

@@ -10,6 +10,7 @@ export const IamErrors = {
     LimitExceeded: { status: 409, message: 'The request was rejected because it attempted to create resources beyond the current AWS account limits.' },
     MalformedPolicyDocument: { status: 400, message: 'The request was rejected because the policy document was malformed.' },
     InvalidInput: { status: 400, message: 'The request was rejected because an invalid or out-of-range value was supplied for an input parameter.' },
+    UnmodifiableEntity: { status: 400, message: 'The request was rejected because service-linked roles are protected AWS resources.' },
     ValidationError: { status: 400, message: 'The input fails to satisfy the constraints specified by an AWS service.' },
   }),
 };

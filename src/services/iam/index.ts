@@ -7,6 +7,8 @@ import * as roles from './roles.js';
 import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 import { resourceTagOperations } from './resource-tags.js';
+import { instanceProfileOperations } from './instance-profiles.js';
+import { serviceLinkedRoleOperations } from './service-linked-roles.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -82,5 +84,7 @@ export const iamService: ServiceDef = {
     SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string }) => i.PolicySourceArn),
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
     ...resourceTagOperations,
+    ...instanceProfileOperations,
+    ...serviceLinkedRoleOperations,
   },
 };

@@ -4,7 +4,7 @@ import { IamErrors } from './errors.js';
 import { account, checkName, checkPath, checkPolicy, checkTags, encodePolicy, iam, isoNow, paginate } from './common.js';
 import type { GroupDoc, ManagedPolicyDoc, RoleDoc, UserDoc } from './state.js';
 import { requireGroup, requireUser } from './users.js';
-import { requireRole } from './roles.js';
+import { assertModifiableRole, requireRole } from './roles.js';
 
 /**
  * Managed policies (customer and AWS), their versions, attachments, inline policies and
@@ -172,7 +172,8 @@ function ownerName(kind: OwnerKind, o: Owner): string {
 
 /** Read-modify-write of one user, group or role inside a transaction. */
 async function updateOwner(ctx: RequestContext, kind: OwnerKind, name: string, change: (o: Owner) => Owner): Promise<void> {
-  owner(ctx, kind, name);
+  const o = owner(ctx, kind, name);
+  if (kind === 'role') assertModifiableRole(o as RoleDoc);
   await iam(ctx).write(async (tx) => {
     const cur = (await tx.get(kind, name)) as Owner;
     await tx.put(kind, name, change(cur) as never);

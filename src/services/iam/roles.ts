@@ -29,6 +29,17 @@ export function requireRole(ctx: RequestContext, name: string): RoleDoc {
   return r;
 }
 
+/**
+ * Service-linked roles are changed only by their service (CreateServiceLinkedRole and
+ * DeleteServiceLinkedRole here); every other change is refused in AWS's words.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+ */
+export function assertModifiableRole(role: RoleDoc): void {
+  if (role.AwsServiceName) {
+    throw IamErrors.UnmodifiableEntity({ message: `Cannot perform the operation on the protected role '${role.RoleName}' - this role is only modifiable by AWS` });
+  }
+}
+
 function checkMaxSession(n: number | undefined): number {
   const v = n ?? 3600;
   if (!Number.isInteger(v) || v < 3600 || v > 43200) {
@@ -76,6 +87,7 @@ export function listRoles(input: Input, ctx: RequestContext) {
 
 export async function updateAssumeRolePolicy(input: Input, ctx: RequestContext) {
   const role = requireRole(ctx, input.RoleName);
+  assertModifiableRole(role);
   const doc = checkPolicy(input.PolicyDocument, 'trust');
   await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, AssumeRolePolicyDocument: doc }));
   return {};
@@ -94,7 +106,9 @@ export async function updateRole(input: Input, ctx: RequestContext) {
 
 export async function deleteRole(input: Input, ctx: RequestContext) {
   const role = requireRole(ctx, input.RoleName);
+  assertModifiableRole(role);
   const conflict = (what: string) => IamErrors.DeleteConflict({ message: `Cannot delete entity, must ${what} first.` });
+  if (iam(ctx).list('instanceprofile').some((p) => p.Roles.includes(role.RoleName))) throw conflict('remove roles from instance profile');
   if (Object.keys(role.InlinePolicies).length) throw conflict('delete policies');
   if (role.AttachedPolicies.length) throw conflict('detach all policies');
   await iam(ctx).write((tx) => tx.delete('role', role.RoleName));

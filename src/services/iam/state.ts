@@ -48,6 +48,8 @@ export interface RoleDoc extends Attachable {
   Description?: string;
   MaxSessionDuration: number;
   Tags: Tag[];
+  /** Service-linked roles only: the service principal that owns the role (e.g. elasticbeanstalk.amazonaws.com). */
+  AwsServiceName?: string;
 }
 
 export interface PolicyVersionDoc {
@@ -154,6 +156,8 @@ export interface AccountDoc {
   Aliases: string[];
   PasswordPolicy?: PasswordPolicy;
   CredentialReport?: { GeneratedTime: string; Content: string };
+  /** DeleteServiceLinkedRole tasks, by DeletionTaskId (kept for GetServiceLinkedRoleDeletionStatus). */
+  DeletionTasks?: Record<string, { RoleName: string; Status: 'SUCCEEDED'; CreateDate: string }>;
 }
 
 type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session' | 'loginprofile' | 'mfa' | 'instanceprofile' | 'account';

@@ -6,9 +6,11 @@ import * as users from './users.js';
 import * as roles from './roles.js';
 import * as policies from './policies.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
+import { accountOperations } from './account.js';
 import { resourceTagOperations } from './resource-tags.js';
 import { instanceProfileOperations } from './instance-profiles.js';
 import { serviceLinkedRoleOperations } from './service-linked-roles.js';
+import { contextKeyOperations } from './context-keys.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -83,8 +85,10 @@ export const iamService: ServiceDef = {
     DeleteRolePermissionsBoundary: op(policies.rolePolicies.deleteBoundary, 'DeleteRolePermissionsBoundary', arn.role),
     SimulatePrincipalPolicy: op(simulatePrincipalPolicy, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string }) => i.PolicySourceArn),
     SimulateCustomPolicy: op(simulateCustomPolicy, 'SimulateCustomPolicy'),
+    ...accountOperations,
     ...resourceTagOperations,
     ...instanceProfileOperations,
     ...serviceLinkedRoleOperations,
+    ...contextKeyOperations,
   },
 };

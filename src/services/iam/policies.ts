@@ -26,7 +26,7 @@ function attachments(ctx: RequestContext, arn: string) {
   };
 }
 
-function policyOut(ctx: RequestContext, p: ManagedPolicyDoc) {
+export function policyOut(ctx: RequestContext, p: ManagedPolicyDoc) {
   const a = attachments(ctx, p.Arn);
   return {
     PolicyName: p.PolicyName,
@@ -109,7 +109,7 @@ export async function deletePolicy(input: Input, ctx: RequestContext) {
   return {};
 }
 
-function versionOut(p: ManagedPolicyDoc, v: ManagedPolicyDoc['Versions'][number]) {
+export function versionOut(p: ManagedPolicyDoc, v: ManagedPolicyDoc['Versions'][number]) {
   return { Document: encodePolicy(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.VersionId === p.DefaultVersionId, CreateDate: new Date(v.CreateDate) };
 }
 

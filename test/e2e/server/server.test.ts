@@ -139,7 +139,7 @@ describe('operations the models know but Nimbus does not implement yet', () => {
     const s = await start();
     for (const [args, op] of [
       [['lambda', 'list-functions'], 'ListFunctions'],
-      [['iam', 'list-instance-profiles'], 'ListInstanceProfiles'],
+      [['iam', 'list-server-certificates'], 'ListServerCertificates'],
       // AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (boto3 honours it), so name the endpoint.
       [['sqs', 'list-queues', '--endpoint-url', s.url], 'ListQueues'],
       [['logs', 'describe-log-groups'], 'DescribeLogGroups'],

@@ -3,6 +3,7 @@ import type { IamState, Tag } from './state.js';
 import { IamErrors } from './errors.js';
 import { now } from '../../util/clock.js';
 import { validatePolicyDocument, PolicyValidationError } from '../../iam/engine/validate.js';
+import { validateTags, type TaggedResource } from './tags.js';
 
 /** Helpers shared by the IAM handlers. */
 /** The caller's account's IAM: IAM requests always act within the caller's own account. */
@@ -65,8 +66,7 @@ export function encodePolicy(text: string): string {
   return encodeURIComponent(text);
 }
 
-export function checkTags(tags: Tag[] | undefined): Tag[] {
-  const list = tags ?? [];
-  if (list.length > 50) throw IamErrors.LimitExceeded({ message: 'Cannot exceed quota for TagsPerUser: 50' });
-  return list;
+/** A create request's Tags, checked by AWS's tag rules (see tags.ts). */
+export function checkTags(tags: Tag[] | undefined, resource: TaggedResource = 'User'): Tag[] {
+  return validateTags(tags, resource);
 }

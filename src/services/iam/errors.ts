@@ -11,6 +11,7 @@ export const IamErrors = {
     MalformedPolicyDocument: { status: 400, message: 'The request was rejected because the policy document was malformed.' },
     InvalidInput: { status: 400, message: 'The request was rejected because an invalid or out-of-range value was supplied for an input parameter.' },
     InvalidAuthenticationCode: { status: 403, message: 'Authentication code for device is not valid.' },
+    UnmodifiableEntity: { status: 400, message: 'The request was rejected because service-linked roles are protected AWS resources.' },
     ValidationError: { status: 400, message: 'The input fails to satisfy the constraints specified by an AWS service.' },
     PasswordPolicyViolation: { status: 400, message: 'The request was rejected because the provided password did not meet the requirements imposed by the account password policy.' },
     InvalidUserType: { status: 400, message: 'The request was rejected because the type of user for the transaction was incorrect.' },

@@ -10,6 +10,11 @@ import { mfaOperations } from './mfa.js';
 import { loginOperations } from './login.js';
 import { passwordPolicyOperations } from './password-policy.js';
 import { credentialReportOperations } from './credential-report.js';
+import { accountOperations } from './account.js';
+import { resourceTagOperations } from './resource-tags.js';
+import { instanceProfileOperations } from './instance-profiles.js';
+import { serviceLinkedRoleOperations } from './service-linked-roles.js';
+import { contextKeyOperations } from './context-keys.js';
 
 /** IAM (query protocol): operation → handler, IAM action and resource ARN. */
 export const iamService: ServiceDef = {
@@ -88,5 +93,10 @@ export const iamService: ServiceDef = {
     ...loginOperations,
     ...passwordPolicyOperations,
     ...credentialReportOperations,
+    ...accountOperations,
+    ...resourceTagOperations,
+    ...instanceProfileOperations,
+    ...serviceLinkedRoleOperations,
+    ...contextKeyOperations,
   },
 };

@@ -1,10 +1,10 @@
 import type { RequestContext } from '../../server/context.js';
 import { iamId } from '../../util/ids.js';
 import { IamErrors } from './errors.js';
-import { account, checkName, checkPath, checkPolicy, encodePolicy, iam, isoNow, paginate } from './common.js';
+import { account, checkName, checkPath, checkPolicy, checkTags, encodePolicy, iam, isoNow, paginate } from './common.js';
 import type { GroupDoc, ManagedPolicyDoc, RoleDoc, UserDoc } from './state.js';
 import { requireGroup, requireUser } from './users.js';
-import { requireRole } from './roles.js';
+import { assertModifiableRole, requireRole } from './roles.js';
 
 /**
  * Managed policies (customer and AWS), their versions, attachments, inline policies and
@@ -26,7 +26,7 @@ function attachments(ctx: RequestContext, arn: string) {
   };
 }
 
-function policyOut(ctx: RequestContext, p: ManagedPolicyDoc) {
+export function policyOut(ctx: RequestContext, p: ManagedPolicyDoc) {
   const a = attachments(ctx, p.Arn);
   return {
     PolicyName: p.PolicyName,
@@ -50,7 +50,7 @@ export function requirePolicy(ctx: RequestContext, arn: string | undefined): Man
   return p;
 }
 
-function requireCustomerPolicy(ctx: RequestContext, arn: string | undefined): ManagedPolicyDoc {
+export function requireCustomerPolicy(ctx: RequestContext, arn: string | undefined): ManagedPolicyDoc {
   const p = requirePolicy(ctx, arn);
   if (p.Arn.startsWith('arn:aws:iam::aws:')) throw IamErrors.AccessDenied({ message: `You are not allowed to modify AWS managed policy ${p.Arn}.` });
   return p;
@@ -72,7 +72,7 @@ export async function createPolicy(input: Input, ctx: RequestContext) {
     DefaultVersionId: 'v1',
     Versions: [{ VersionId: 'v1', Document: checkPolicy(input.PolicyDocument, 'identity'), CreateDate: at }],
     NextVersion: 2,
-    Tags: input.Tags ?? [],
+    Tags: checkTags(input.Tags, 'Policy'),
   };
   await iam(ctx).write(async (tx) => {
     if (iam(ctx).list('policy').some((x) => x.PolicyName.toLowerCase() === name.toLowerCase())) {
@@ -109,7 +109,7 @@ export async function deletePolicy(input: Input, ctx: RequestContext) {
   return {};
 }
 
-function versionOut(p: ManagedPolicyDoc, v: ManagedPolicyDoc['Versions'][number]) {
+export function versionOut(p: ManagedPolicyDoc, v: ManagedPolicyDoc['Versions'][number]) {
   return { Document: encodePolicy(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.VersionId === p.DefaultVersionId, CreateDate: new Date(v.CreateDate) };
 }
 
@@ -172,7 +172,8 @@ function ownerName(kind: OwnerKind, o: Owner): string {
 
 /** Read-modify-write of one user, group or role inside a transaction. */
 async function updateOwner(ctx: RequestContext, kind: OwnerKind, name: string, change: (o: Owner) => Owner): Promise<void> {
-  owner(ctx, kind, name);
+  const o = owner(ctx, kind, name);
+  if (kind === 'role') assertModifiableRole(o as RoleDoc);
   await iam(ctx).write(async (tx) => {
     const cur = (await tx.get(kind, name)) as Owner;
     await tx.put(kind, name, change(cur) as never);

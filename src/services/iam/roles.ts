@@ -3,6 +3,7 @@ import { iamId } from '../../util/ids.js';
 import { IamErrors } from './errors.js';
 import { account, checkName, checkPath, checkPolicy, checkTags, encodePolicy, iam, isoNow, paginate } from './common.js';
 import type { RoleDoc } from './state.js';
+import { tagHandlers } from './tags.js';
 
 /** Roles: trust policies, max session duration, tags. */
 type Input = Record<string, any>;
@@ -28,6 +29,17 @@ export function requireRole(ctx: RequestContext, name: string): RoleDoc {
   return r;
 }
 
+/**
+ * Service-linked roles are changed only by their service (CreateServiceLinkedRole and
+ * DeleteServiceLinkedRole here); every other change is refused in AWS's words.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+ */
+export function assertModifiableRole(role: RoleDoc): void {
+  if (role.AwsServiceName) {
+    throw IamErrors.UnmodifiableEntity({ message: `Cannot perform the operation on the protected role '${role.RoleName}' - this role is only modifiable by AWS` });
+  }
+}
+
 function checkMaxSession(n: number | undefined): number {
   const v = n ?? 3600;
   if (!Number.isInteger(v) || v < 3600 || v > 43200) {
@@ -48,7 +60,7 @@ export async function createRole(input: Input, ctx: RequestContext) {
     AssumeRolePolicyDocument: checkPolicy(input.AssumeRolePolicyDocument, 'trust'),
     Description: input.Description,
     MaxSessionDuration: checkMaxSession(input.MaxSessionDuration),
-    Tags: checkTags(input.Tags),
+    Tags: checkTags(input.Tags, 'Role'),
     AttachedPolicies: [],
     InlinePolicies: {},
     PermissionsBoundary: input.PermissionsBoundary,
@@ -75,6 +87,7 @@ export function listRoles(input: Input, ctx: RequestContext) {
 
 export async function updateAssumeRolePolicy(input: Input, ctx: RequestContext) {
   const role = requireRole(ctx, input.RoleName);
+  assertModifiableRole(role);
   const doc = checkPolicy(input.PolicyDocument, 'trust');
   await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, AssumeRolePolicyDocument: doc }));
   return {};
@@ -93,29 +106,16 @@ export async function updateRole(input: Input, ctx: RequestContext) {
 
 export async function deleteRole(input: Input, ctx: RequestContext) {
   const role = requireRole(ctx, input.RoleName);
+  assertModifiableRole(role);
   const conflict = (what: string) => IamErrors.DeleteConflict({ message: `Cannot delete entity, must ${what} first.` });
+  if (iam(ctx).list('instanceprofile').some((p) => p.Roles.includes(role.RoleName))) throw conflict('remove roles from instance profile');
   if (Object.keys(role.InlinePolicies).length) throw conflict('delete policies');
   if (role.AttachedPolicies.length) throw conflict('detach all policies');
   await iam(ctx).write((tx) => tx.delete('role', role.RoleName));
   return {};
 }
 
-export async function tagRole(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  const tags = new Map(role.Tags.map((t) => [t.Key, t.Value]));
-  for (const t of checkTags(input.Tags)) tags.set(t.Key, t.Value);
-  await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, Tags: checkTags([...tags].map(([Key, Value]) => ({ Key, Value }))) }));
-  return {};
-}
-
-export async function untagRole(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  const drop = new Set<string>(input.TagKeys ?? []);
-  await iam(ctx).write((tx) => tx.put('role', role.RoleName, { ...role, Tags: role.Tags.filter((t) => !drop.has(t.Key)) }));
-  return {};
-}
-
-export function listRoleTags(input: Input, ctx: RequestContext) {
-  const role = requireRole(ctx, input.RoleName);
-  return { Tags: role.Tags, IsTruncated: false };
-}
+const roleTags = tagHandlers({ resource: 'Role', kind: 'role', find: (ctx, input) => requireRole(ctx, input.RoleName), id: (r: RoleDoc) => r.RoleName });
+export const tagRole = roleTags.tag;
+export const untagRole = roleTags.untag;
+export const listRoleTags = roleTags.list;

@@ -48,6 +48,8 @@ export interface RoleDoc extends Attachable {
   Description?: string;
   MaxSessionDuration: number;
   Tags: Tag[];
+  /** Service-linked roles only: the service principal that owns the role (e.g. elasticbeanstalk.amazonaws.com). */
+  AwsServiceName?: string;
 }
 
 export interface PolicyVersionDoc {
@@ -174,6 +176,8 @@ export interface AccountDoc {
   CredentialReport?: { GeneratedTime: string; Content: string };
   /** Account-level S3 Block Public Access (s3control PutPublicAccessBlock). */
   S3PublicAccessBlock?: { BlockPublicAcls: boolean; IgnorePublicAcls: boolean; BlockPublicPolicy: boolean; RestrictPublicBuckets: boolean };
+  /** DeleteServiceLinkedRole tasks, by DeletionTaskId (kept for GetServiceLinkedRoleDeletionStatus). */
+  DeletionTasks?: Record<string, { RoleName: string; Status: 'SUCCEEDED'; CreateDate: string }>;
 }
 
 type Kind = 'user' | 'group' | 'role' | 'policy' | 'accesskey' | 'session' | 'loginprofile' | 'mfa' | 'instanceprofile' | 'account';

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lookup as dnsLookup } from 'node:dns';
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand, TagRoleCommand, ListUsersCommand, GetUserCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand, TagRoleCommand, ListUsersCommand, GetUserCommand, UpdateAssumeRolePolicyCommand, CreateAccountAliasCommand, ListAccountAliasesCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand, GetPublicAccessBlockCommand, DeletePublicAccessBlockCommand as DeleteAccountPabCommand } from '@aws-sdk/client-s3-control';
@@ -76,6 +76,14 @@ describe('a second account', () => {
     assert.notEqual(a.User!.UserId, b.User!.UserId);
     const listedB = (await iamAs(rootB).send(new ListUsersCommand({}))).Users!.map((u) => u.Arn);
     assert.deepEqual(listedB, [`arn:aws:iam::${B}:user/dup`]);
+  });
+
+  it("cannot take another account's alias: aliases are unique across accounts", async () => {
+    await iamAs(rootA).send(new CreateAccountAliasCommand({ AccountAlias: 'acme-prod' }));
+    const e = await fail(iamAs(rootB).send(new CreateAccountAliasCommand({ AccountAlias: 'acme-prod' })));
+    assert.equal(e.name, 'EntityAlreadyExistsException');
+    await iamAs(rootB).send(new CreateAccountAliasCommand({ AccountAlias: 'acme-dev' }));
+    assert.deepEqual((await iamAs(rootB).send(new ListAccountAliasesCommand({}))).AccountAliases, ['acme-dev']);
   });
 
   it("lists only its own buckets, and cannot take another account's bucket name", async () => {

@@ -108,7 +108,14 @@ export async function authorize(ctx: RequestContext, action: string, resource: s
   const why = result.decision === 'explicitDeny' ? `with ${reason}` : `because ${reason}`;
   const message = `User: ${p.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
   if (enabled('debug')) {
-    log.debug(`request ${ctx.requestId}: ${result.decision} ${action} on ${resource} for ${p.arn}; matched ${JSON.stringify(result.matchedStatements)}`);
+    // Which policies were considered, and which of their statements applied.
+    const considered = [
+      ...identity.identity.map((x) => `identity:${x.id}`),
+      ...(identity.permissionsBoundary ? [`boundary:${identity.permissionsBoundary.id}`] : []),
+      ...(identity.session ?? []).map((x) => `session:${x.id}`),
+      ...(resourcePolicy ? [`resource:${resourcePolicy.id}`] : []),
+    ];
+    log.debug(`request ${ctx.requestId}: ${result.decision} ${action} on ${resource} for ${p.arn} (resource account ${resourceAccount}); considered [${considered.join(', ')}]; matched ${JSON.stringify(result.matchedStatements)}`);
   }
   if (mode === 'log') {
     log.warn(`NIMBUS_IAM=log: would deny request ${ctx.requestId}: ${message}`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { lookup as dnsLookup } from 'node:dns';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand, TagRoleCommand, ListUsersCommand, GetUserCommand, UpdateAssumeRolePolicyCommand, CreateAccountAliasCommand, ListAccountAliasesCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand, GetPublicAccessBlockCommand, DeletePublicAccessBlockCommand as DeleteAccountPabCommand } from '@aws-sdk/client-s3-control';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
@@ -280,5 +280,27 @@ describe('account-level Block Public Access (S3 Control)', () => {
     assert.equal((await fail(controlAs(rootB).send(new GetPublicAccessBlockCommand({ AccountId: A })))).name, 'AccessDenied');
     await controlAs(rootA).send(new DeleteAccountPabCommand({ AccountId: A }));
     assert.equal((await fetch(`${server.url}/open-site/index.html`)).status, 200);
+  });
+});
+
+describe('denial log', () => {
+  it('at debug level, a denial logs the policies considered and the statements that matched', async () => {
+    const dbg = await startServer({ args: ['--log-level', 'debug'] });
+    try {
+      const admin = track(new IAMClient({ endpoint: dbg.url, region: REGION, credentials: rootA }));
+      await admin.send(new CreateUserCommand({ UserName: 'logged' }));
+      await admin.send(new PutUserPolicyCommand({ UserName: 'logged', PolicyName: 'no-delete', PolicyDocument: doc([{ Sid: 'NoDelete', Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }]) }));
+      const k = (await admin.send(new CreateAccessKeyCommand({ UserName: 'logged' }))).AccessKey!;
+      const s3 = track(new S3Client({ endpoint: dbg.url, region: REGION, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, forcePathStyle: true }));
+      const e = await fail(s3.send(new DeleteBucketCommand({ Bucket: 'whatever' })));
+      assert.equal(e.name, 'AccessDenied');
+      assert.match(e.message, /with an explicit deny in an identity-based policy/);
+      const line = dbg.output().split('\n').find((l) => l.includes('explicitDeny s3:DeleteBucket'));
+      assert.ok(line, dbg.output().slice(-2000));
+      assert.match(line!, /considered \[identity:user\/logged\/no-delete\]/);
+      assert.match(line!, /"sid":"NoDelete"/);
+    } finally {
+      await dbg.dispose();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand, GetUserCommand } from '@aws-sdk/client-iam';
-import { STSClient, AssumeRoleCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
+import { STSClient, AssumeRoleCommand, GetSessionTokenCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 import { timeStep, totpCode } from '../../../src/util/totp.js';
@@ -129,5 +129,30 @@ describe('AssumeRole with MFA', () => {
     const s = await stsAs(pia.creds).send(new GetSessionTokenCommand({ SerialNumber: pia.serial, TokenCode: pia.nextCode() }));
     const r = await stsAs(temp(s.Credentials)).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/break-glass`, RoleSessionName: 'carried' }));
     assert.ok(Array.isArray((await s3As(temp(r.Credentials)).send(new ListBucketsCommand({}))).Buckets));
+  });
+});
+
+describe('expiry of temporary credentials', () => {
+  it('a 15-minute session is refused with ExpiredToken once its time has passed (S3 400, STS 403)', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'quinn' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'quinn', PolicyName: 'p', PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }]) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'quinn' }))).AccessKey!;
+    const t = await stsAs({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }).send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
+    const creds = temp(t.Credentials);
+    assert.ok(Array.isArray((await s3As(creds).send(new ListBucketsCommand({}))).Buckets));
+    // Restart with the server's clock 16 minutes ahead (the SDK corrects its signing skew
+    // from the Date header, so only the expiry is left to fail).
+    await server.stop();
+    server = await startServer({ dataDir: server.dataDir, env: { NIMBUS_CLOCK_OFFSET_MS: String(16 * 60_000) } });
+    const s3e = await s3As(creds).send(new ListBucketsCommand({})).then(() => undefined, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    assert.equal(s3e?.name, 'ExpiredToken');
+    assert.equal(s3e?.$metadata?.httpStatusCode, 400);
+    const stse = await stsAs(creds).send(new GetCallerIdentityCommand({})).then(() => undefined, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    assert.equal(stse?.name, 'ExpiredToken');
+    assert.equal(stse?.$metadata?.httpStatusCode, 403);
+    // The user's long-term key still works.
+    const again = new S3Client({ endpoint: server.url, region: REGION, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }, forcePathStyle: true });
+    clients.push(again);
+    assert.ok(Array.isArray((await again.send(new ListBucketsCommand({}))).Buckets));
   });
 });

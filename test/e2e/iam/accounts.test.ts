@@ -304,3 +304,36 @@ describe('denial log', () => {
     }
   });
 });
+
+describe('NIMBUS_IAM modes', () => {
+  async function denyAllUser(url: string): Promise<S3Client> {
+    const admin = track(new IAMClient({ endpoint: url, region: REGION, credentials: rootA }));
+    await admin.send(new CreateUserCommand({ UserName: 'nobody' }));
+    const k = (await admin.send(new CreateAccessKeyCommand({ UserName: 'nobody' }))).AccessKey!;
+    return track(new S3Client({ endpoint: url, region: REGION, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, forcePathStyle: true }));
+  }
+
+  it('log: what would be denied is allowed and logged as a warning', async () => {
+    const srv = await startServer({ env: { NIMBUS_IAM: 'log' } });
+    try {
+      const s3 = await denyAllUser(srv.url);
+      await s3.send(new CreateBucketCommand({ Bucket: 'logged-only' }));
+      assert.match(srv.output(), /NIMBUS_IAM=log: would deny request .*User: arn:aws:iam::000000000000:user\/nobody is not authorized to perform: s3:CreateBucket on resource: arn:aws:s3:::logged-only/);
+    } finally {
+      await srv.dispose();
+    }
+  });
+
+  it('off: no evaluation at all; a wrong signature is still refused', async () => {
+    const srv = await startServer({ env: { NIMBUS_IAM: 'off' } });
+    try {
+      const s3 = await denyAllUser(srv.url);
+      await s3.send(new CreateBucketCommand({ Bucket: 'unchecked' }));
+      assert.doesNotMatch(srv.output(), /would deny/);
+      const forged = track(new S3Client({ endpoint: srv.url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' }, forcePathStyle: true }));
+      assert.equal((await fail(forged.send(new ListBucketsCommand({})))).name, 'SignatureDoesNotMatch');
+    } finally {
+      await srv.dispose();
+    }
+  });
+});

@@ -37,6 +37,8 @@ export interface LambdaEngineOptions {
   initTimeoutMs?: number;
   /** How often a running environment's memory is sampled (default 25 ms). */
   memoryCheckMs?: number;
+  /** Stop (SIGSTOP) idle environments as Lambda freezes them (default true). */
+  freezeIdle?: boolean;
 }
 
 export interface EnvironmentInfo {
@@ -93,11 +95,17 @@ export class LambdaEngine {
 
   private prepare(): Promise<SandboxTools> {
     this.ready ??= (async () => {
+      // Left over if a previous Nimbus died without shutting down.
+      await rm(this.envsDir, { recursive: true, force: true });
+      await rm(this.layersDir, { recursive: true, force: true });
       await mkdir(this.runtimeDir, { recursive: true });
       await mkdir(this.envsDir, { recursive: true });
       await mkdir(path.join(this.layersDir, 'empty'), { recursive: true });
       await writeFile(path.join(this.runtimeDir, 'bootstrap.cjs'), NODE_BOOTSTRAP);
       await writeFile(path.join(this.runtimeDir, 'bootstrap.py'), PYTHON_BOOTSTRAP);
+      // The sandbox's /etc/passwd and /etc/group: the function runs as AWS's sandbox user.
+      await writeFile(path.join(this.runtimeDir, 'passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:993:990::/home/sbx_user1051:/sbin/nologin\n');
+      await writeFile(path.join(this.runtimeDir, 'group'), 'root:x:0:\nsbx_user1051:x:990:\n');
       return detectSandbox(this.opts.sandbox ?? 'auto', this.log);
     })();
     return this.ready;
@@ -110,25 +118,29 @@ export class LambdaEngine {
     try {
       const tools = await this.prepare();
       const pool = this.poolFor(fn);
-      let env = pool.idle.pop();
-      const invokeStart = performance.now();
-      if (!env || !env.alive) {
-        const started = await this.startEnvironment(fn, info, pool, tools, opts.requestId, invokeStart);
-        if ('result' in started) return started.result;
-        env = started.env;
+      const trace = opts.traceId ?? traceId();
+      for (let attempt = 0; ; attempt++) {
+        let env = attempt < 3 ? pool.idle.pop() : undefined;
+        const invokeStart = performance.now();
+        if (!env || !env.alive) {
+          const started = await this.startEnvironment(fn, info, pool, tools, opts.requestId, invokeStart);
+          if ('result' in started) return started.result;
+          env = started.env;
+        }
+        const timeoutAt = Date.now() + fn.timeoutSec * 1000;
+        const result = await env.invoke({
+          requestId: opts.requestId,
+          payload,
+          deadlineMs: opts.deadlineMs !== undefined ? Math.min(opts.deadlineMs, timeoutAt) : timeoutAt,
+          invokedFunctionArn: opts.invokedFunctionArn ?? fn.functionArn,
+          traceId: trace,
+          clientContext: opts.clientContext,
+          cognitoIdentity: opts.cognitoIdentity,
+        });
+        if (!result) continue; // that environment died between invocations; use another
+        this.release(env, pool);
+        return result;
       }
-      const timeoutAt = Date.now() + fn.timeoutSec * 1000;
-      const result = await env.invoke({
-        requestId: opts.requestId,
-        payload,
-        deadlineMs: opts.deadlineMs !== undefined ? Math.min(opts.deadlineMs, timeoutAt) : timeoutAt,
-        invokedFunctionArn: opts.invokedFunctionArn ?? fn.functionArn,
-        traceId: opts.traceId ?? traceId(),
-        clientContext: opts.clientContext,
-        cognitoIdentity: opts.cognitoIdentity,
-      });
-      this.release(env, pool);
-      return result;
     } finally {
       this.inflightTotal--;
       const n = (this.inflight.get(fn.functionArn) ?? 1) - 1;
@@ -240,7 +252,7 @@ export class LambdaEngine {
         if (i >= 0) pool.idle.splice(i, 1);
         void e.waitClosed(1000).then(() => rm(path.join(this.envsDir, e.id), { recursive: true, force: true }));
       },
-    }, { memoryCheckMs: this.opts.memoryCheckMs ?? 25, initTimeoutMs: this.opts.initTimeoutMs ?? 10_000 });
+    }, { memoryCheckMs: this.opts.memoryCheckMs ?? 25, initTimeoutMs: this.opts.initTimeoutMs ?? 10_000, freezeIdle: this.opts.freezeIdle ?? true });
     pool.all.add(env);
     const tmpDir = this.tmpDirOf(env);
     let failure: InitFailure | null;
@@ -296,6 +308,15 @@ export class LambdaEngine {
       command = !boxed ? found : found.startsWith(host.codeDir) ? `${SANDBOX_PATHS.taskRoot}/bootstrap` : `${SANDBOX_PATHS.optDir}/bootstrap`;
       args = [];
     }
+    // AWS_LAMBDA_EXEC_WRAPPER (managed runtimes): the wrapper runs with the runtime's
+    // command line as its arguments. Without the sandbox, /opt and /var/task paths in it
+    // are mapped to the host directories.
+    // https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html#runtime-wrapper
+    const wrapper = info.family !== 'provided' ? fn.environment.AWS_LAMBDA_EXEC_WRAPPER : undefined;
+    if (wrapper) {
+      args = [command, ...args];
+      command = boxed ? wrapper : hostPath(wrapper, host);
+    }
     const env = buildEnvironment(fn, info, paths, extra);
     const mounts = { codeDir: host.codeDir, optDir: host.optDir, runtimeDir: this.runtimeDir, tmpDir: host.tmpDir, extraRo: extraRo.filter((d) => d !== '/' && !d.startsWith('/usr')) };
     const confined = confine(tools, mounts, { fileSizeBytes: fn.ephemeralStorageMB * 1024 * 1024 }, command, args);
@@ -318,6 +339,13 @@ export class LambdaEngine {
     pool.optDir.catch(() => (pool.optDir = undefined));
     return pool.optDir;
   }
+}
+
+/** /opt/x and /var/task/x as the host directories they stand for outside the sandbox. */
+function hostPath(p: string, host: { codeDir: string; optDir: string }): string {
+  if (p === '/opt' || p.startsWith('/opt/')) return host.optDir + p.slice(4);
+  if (p === '/var/task' || p.startsWith('/var/task/')) return host.codeDir + p.slice(9);
+  return p;
 }
 
 /** /usr for /usr/bin/node, ~/.pyenv/versions/3.11.7 for its python3.11. */

@@ -58,6 +58,7 @@ export class Environment {
   private memTimer: NodeJS.Timeout | null = null;
   private peakRss = 0;
   private oomKilled = false;
+  private frozen = false;
   private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private closed!: Promise<void>;
   private onExit: ((e: { code: number | null; signal: NodeJS.Signals | null }) => void) | null = null;
@@ -67,7 +68,7 @@ export class Environment {
     readonly fn: FunctionSpec,
     readonly poolKey: string,
     private readonly hooks: EnvironmentHooks,
-    private readonly opts: { memoryCheckMs: number; initTimeoutMs: number },
+    private readonly opts: { memoryCheckMs: number; initTimeoutMs: number; freezeIdle: boolean },
   ) {
     this.logStreamName = logStreamName(fn.version, new Date(now()));
   }
@@ -80,6 +81,9 @@ export class Environment {
     this.endpoint = await api.open({
       onReady: () => this.initDone?.(null),
       onInitError: (body, errorType) => this.initDone?.({ errorType: errorType || 'Runtime.Unknown', payload: body, status: 'error' }),
+      onPoll: () => {
+        if (this.state === 'idle' && this.opts.freezeIdle) this.freeze();
+      },
     });
     return this.endpoint.address;
   }
@@ -173,8 +177,12 @@ export class Environment {
     };
   }
 
-  /** Runs one invocation on this (idle) environment. */
-  invoke(inv: Invocation): Promise<InvokeResult> {
+  /**
+   * Runs one invocation on this (idle) environment. Null when the runtime died before
+   * the invocation reached it (it was still finishing the previous one): the caller
+   * runs it on another environment.
+   */
+  invoke(inv: Invocation): Promise<InvokeResult | null> {
     this.state = 'busy';
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
@@ -187,14 +195,22 @@ export class Environment {
     this.sampleMemory();
     this.startMemoryWatch();
     const t0 = performance.now();
-    return new Promise<InvokeResult>((resolve) => {
+    return new Promise<InvokeResult | null>((resolve) => {
       let ended = false;
       const end = (e: Ending) => {
         if (ended) return;
         ended = true;
         clearTimeout(timer);
+        const delivered = this.endpoint?.delivered ?? false;
         this.endpoint?.abandon();
         this.onExit = null;
+        if (e.kind === 'exit' && !delivered) {
+          events.shift(); // START: this invocation never began here
+          this.target = null;
+          this.pending.unshift(...events);
+          this.stopMemoryWatch();
+          return resolve(null);
+        }
         const durationMs = performance.now() - t0;
         this.stopMemoryWatch();
         if (e.kind === 'timeout') this.kill();
@@ -206,6 +222,7 @@ export class Environment {
       const timer = setTimeout(() => end({ kind: 'timeout' }), Math.max(0, inv.deadlineMs - Date.now()));
       this.onExit = (x) => end({ kind: 'exit', code: x.code, signal: x.signal, oom: this.oomKilled });
       if (this.exited) return this.onExit(this.exited);
+      this.thaw();
       this.endpoint!.deliver(inv, (o) => end(o));
     });
   }
@@ -260,6 +277,8 @@ export class Environment {
     if (this.alive) {
       this.state = 'idle';
       this.lastUsed = Date.now();
+      // The runtime may already be back in /next (otherwise onPoll freezes it).
+      if (this.opts.freezeIdle && this.endpoint?.polling) this.freeze();
     }
     return {
       payload,
@@ -273,6 +292,32 @@ export class Environment {
       executedVersion: this.fn.version,
       logStreamName: this.logStreamName,
     };
+  }
+
+  /**
+   * Lambda freezes an environment between invocations: background timers and work
+   * started by a handler pause until the next invoke. SIGSTOP/SIGCONT on the process
+   * group does the same here (and keeps idle functions off the CPU).
+   */
+  freeze(): void {
+    if (this.pid && !this.exited && !this.frozen) {
+      try {
+        process.kill(-this.pid, 'SIGSTOP');
+        this.frozen = true;
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  private thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    try {
+      process.kill(-this.pid, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
   }
 
   /** Kills the process tree; the environment is dead from now on. */

@@ -37,6 +37,8 @@ export interface EndpointEvents {
   onReady(): void;
   /** POST /runtime/init/error. */
   onInitError(body: Buffer, errorType: string | undefined): void;
+  /** The runtime is waiting for work (a /next is held): it is done with the last one. */
+  onPoll(): void;
 }
 
 class Endpoint {
@@ -47,12 +49,20 @@ class Endpoint {
   private queued: Invocation | null = null;
   private current: { inv: Invocation; done: (o: InvocationOutcome) => void } | null = null;
   private ready = false;
+  /** Whether the current invocation has reached the runtime. */
+  delivered = false;
 
   constructor(private readonly events: EndpointEvents) {}
+
+  /** A /next is being held: the runtime is idle, waiting for work. */
+  get polling(): boolean {
+    return this.waiting !== null;
+  }
 
   /** Hands an invocation to the runtime (now, or when it next asks). */
   deliver(inv: Invocation, done: (o: InvocationOutcome) => void): void {
     this.current = { inv, done };
+    this.delivered = false;
     if (this.waiting) {
       const res = this.waiting;
       this.waiting = null;
@@ -102,6 +112,7 @@ class Endpoint {
     res.on('close', () => {
       if (this.waiting === res) this.waiting = null;
     });
+    this.events.onPoll();
   }
 
   private send(res: http.ServerResponse, inv: Invocation): void {
@@ -115,6 +126,7 @@ class Endpoint {
     };
     if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
     if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
+    this.delivered = true;
     res.writeHead(200, headers);
     res.end(inv.payload);
   }
@@ -148,7 +160,7 @@ class Endpoint {
   }
 }
 
-export type RuntimeEndpoint = Pick<Endpoint, 'address' | 'deliver' | 'abandon'>;
+export type RuntimeEndpoint = Pick<Endpoint, 'address' | 'deliver' | 'abandon' | 'delivered' | 'polling'>;
 
 export class RuntimeApiServer {
   private readonly server: http.Server;

@@ -97,6 +97,7 @@ function bwrapArgs(m: Mounts, probe = false): string[] {
   for (const d of m.extraRo) a.push('--ro-bind', d, d);
   if (!probe) {
     a.push('--ro-bind', m.runtimeDir, SANDBOX_PATHS.runtimeDir);
+    a.push('--ro-bind', path.join(m.runtimeDir, 'passwd'), '/etc/passwd', '--ro-bind', path.join(m.runtimeDir, 'group'), '/etc/group');
     a.push('--ro-bind', m.codeDir, SANDBOX_PATHS.taskRoot);
     a.push('--ro-bind', m.optDir, SANDBOX_PATHS.optDir);
     a.push('--bind', m.tmpDir, SANDBOX_PATHS.tmpDir);

@@ -37,7 +37,10 @@ const NODE_ECHO = {
     exports.tmp = async (event) => { const fs = require('fs'), path = require('path'), os = require('os');
       const p = path.join(os.tmpdir(), event.name); fs.writeFileSync(p, 'data');
       let taskWritable = true; try { fs.writeFileSync(path.join(process.env.LAMBDA_TASK_ROOT, 'w.txt'), 'x'); } catch { taskWritable = false; }
-      return { tmpdir: os.tmpdir(), files: fs.readdirSync(os.tmpdir()), taskWritable }; };
+      return { tmpdir: os.tmpdir(), files: fs.readdirSync(os.tmpdir()), taskWritable, user: os.userInfo().username, root: fs.existsSync('/root') || fs.existsSync('/home') }; };
+    exports.ticker = async () => { if (!global.ticks) { global.ticks = 0; setInterval(() => global.ticks++, 10); return 0; } return global.ticks; };
+    exports.throwLater = (e, ctx, cb) => { if (!e.throw) return cb(null, 'fine'); setTimeout(() => { throw new RangeError('from a timer'); }, 10); };
+    exports.rejectLater = async () => { Promise.reject(new Error('nobody catches me')); await new Promise((r) => setTimeout(r, 200)); return 'late'; };
     exports.notAFunction = 42;
   `,
 };
@@ -71,12 +74,15 @@ function suite(mode: 'auto' | SandboxMode) {
       engine.invoke(fn, Buffer.from(JSON.stringify(event)), { requestId: randomUUID(), ...opts });
 
     it(`runs in the sandbox asked for (${mode})`, async () => {
-      if (mode === 'none') assert.equal(actualMode, 'none');
-      else assert.equal(actualMode, existsSync('/usr/bin/bwrap') || existsSync('/usr/local/bin/bwrap') ? actualMode : 'none');
+      const installed = existsSync('/usr/bin/bwrap') || existsSync('/usr/local/bin/bwrap');
+      if (mode === 'none' || !installed) assert.equal(actualMode, 'none');
+      else assert.ok(actualMode === 'bwrap' || warnings.some((w) => w.includes('bwrap is installed but does not work')), 'bwrap used, or the fallback explained');
       const fn = spec({ runtime: 'nodejs20.x', handler: 'index.tmp', codeDir: nodeDir });
       const r = json((await invoke(fn, { name: 'probe' })).payload);
       if (actualMode === 'bwrap') {
         assert.equal(r.tmpdir, '/tmp');
+        assert.equal(r.user, 'sbx_user1051');
+        assert.equal(r.root, false, 'the machine root file system is not visible');
         assert.equal(r.taskWritable, false, '/var/task is read-only in the sandbox');
       } else {
         assert.notEqual(r.tmpdir, '/tmp', 'a private TMPDIR, not the machine /tmp');
@@ -335,6 +341,61 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.deepEqual(json(res.payload), { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status 3` });
       assert.ok(res.logTail.includes(`RequestId: ${requestId} Error: Runtime exited with error: exit status 3\nRuntime.ExitError\n`));
       assert.equal(engine.environments().filter((e) => e.functionArn === fn.functionArn).length, 0);
+    });
+
+    it('freezes idle environments: background timers do not run between invokes', async () => {
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.ticker', codeDir: nodeDir });
+      assert.equal(json((await invoke(fn)).payload), 0);
+      await new Promise((r) => setTimeout(r, 400));
+      const ticks = json((await invoke(fn)).payload);
+      assert.ok(ticks < 12, `the 10 ms interval ran ${ticks} times while the environment was idle for 400 ms`);
+    });
+
+    it('reports an uncaught exception or unhandled rejection as the invocation error, then replaces the environment', async () => {
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.throwLater', codeDir: nodeDir });
+      let res = await invoke(fn, { throw: true });
+      assert.equal(res.functionError, 'Unhandled');
+      assert.deepEqual({ ...json(res.payload), trace: undefined }, { errorType: 'RangeError', errorMessage: 'from a timer', trace: undefined });
+      assert.match(res.logTail, /\tERROR\tUncaught Exception \t\{"errorType":"RangeError"/);
+      const next = await invoke(fn, { throw: false });
+      assert.equal(json(next.payload), 'fine', 'the next invoke runs on a fresh environment');
+      assert.ok(next.initDurationMs !== undefined);
+      res = await invoke({ ...fn, handler: 'index.rejectLater', configKey: 'reject' });
+      const doc = json(res.payload);
+      assert.equal(doc.errorType, 'Runtime.UnhandledPromiseRejection');
+      assert.equal(doc.errorMessage, 'Error: nobody catches me');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(engine.environments().filter((e) => e.functionArn === fn.functionArn).length, 0, 'the runtime exited after reporting');
+    });
+
+    it('runs AWS_LAMBDA_EXEC_WRAPPER from a layer around the runtime', async () => {
+      const layer = await codeDir({ 'wrapper.sh': { content: '#!/bin/sh\nexport WRAPPED="yes:$1"\nexec "$@"\n', mode: 0o755 } });
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.env', codeDir: nodeDir, layerDirs: [layer], environment: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/wrapper.sh' } });
+      const { env } = json((await invoke(fn)).payload);
+      assert.match(env.WRAPPED, /^yes:.*node/);
+    });
+
+    it('bounds the init phase (Sandbox.Timedout)', async () => {
+      const quick = new LambdaEngine({ baseDir: tempDir('nimbus-engine-'), sandbox: mode, initTimeoutMs: 300, onLog: logs.sink });
+      try {
+        const dir = await codeDir({ 'index.js': 'const end = Date.now() + 3000; while (Date.now() < end); exports.handler = async () => 1;' });
+        const requestId = randomUUID();
+        const res = await quick.invoke(spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: dir, timeoutSec: 2 }), Buffer.from('{}'), { requestId });
+        assert.deepEqual(json(res.payload), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after 2.00 seconds` });
+        assert.ok(logs.messages(res.logStreamName).some((m) => /^INIT_REPORT Init Duration: \d+\.\d{2} ms\tPhase: init\tStatus: timeout\t\n$/.test(m)));
+        assert.match(res.logTail, /\tStatus: timeout\t\n$/);
+      } finally {
+        await quick.shutdown();
+      }
+    });
+
+    it('enforces timeout and memory for Python too', async () => {
+      const dir = await codeDir({ 'app.py': 'import time\ndef slow(e, c):\n    time.sleep(5)\ndef hog(e, c):\n    b = b"x" * (300 << 20)\n    time.sleep(5)\n    return len(b)\n' });
+      const requestId = randomUUID();
+      const slow = await invoke(spec({ runtime: 'python3.11', handler: 'app.slow', codeDir: dir, timeoutSec: 1 }), {}, { requestId });
+      assert.equal(json(slow.payload).errorType, 'Sandbox.Timedout');
+      const hog = await invoke(spec({ runtime: 'python3.11', handler: 'app.hog', codeDir: dir, timeoutSec: 10 }), {}, { requestId });
+      assert.deepEqual(json(hog.payload), { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` });
     });
 
     it('refuses a response over 6 MB with Function.ResponseSizeTooLarge', async () => {

@@ -245,7 +245,13 @@ export class LambdaEngine {
   ): Promise<{ env: Environment } | { result: InvokeResult }> {
     this.evictIfFull();
     const env = new Environment(fn, pool.key, {
-      onLog: (stream, events) => this.opts.onLog?.(fn.logGroupName, stream, events),
+      onLog: (stream, events) => {
+        try {
+          this.opts.onLog?.(fn.logGroupName, stream, events);
+        } catch (e) {
+          this.log.error(`Lambda log sink failed for ${fn.logGroupName} ${stream}: ${(e as Error).stack ?? e}`);
+        }
+      },
       onDead: (e) => {
         pool.all.delete(e);
         const i = pool.idle.indexOf(e);

@@ -39,6 +39,8 @@ type Ending =
   | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null; oom: boolean };
 
 const MB = 1024 * 1024;
+/** Output of one invocation held back before it is shipped in a batch of its own. */
+const SHIP_EARLY_BYTES = MB;
 
 export class Environment {
   readonly id = blobId();
@@ -54,6 +56,9 @@ export class Environment {
   private cold = true;
   private pending: LogEvent[] = [];
   private target: LogEvent[] | null = null;
+  /** Bytes buffered in target, and what was shipped early but still counts for the tail. */
+  private targetBytes = 0;
+  private tailCarry: LogEvent[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private memTimer: NodeJS.Timeout | null = null;
   private peakRss = 0;
@@ -188,6 +193,8 @@ export class Environment {
     this.idleTimer = null;
     const events = this.takePending();
     this.target = events;
+    this.targetBytes = 0;
+    this.tailCarry = [];
     events.push({ timestamp: now(), message: startLine(inv.requestId, this.fn.version) });
     const initDurationMs = this.cold ? this.initDurationMs : undefined;
     this.cold = false;
@@ -205,7 +212,7 @@ export class Environment {
         this.endpoint?.abandon();
         this.onExit = null;
         if (e.kind === 'exit' && !delivered) {
-          events.shift(); // START: this invocation never began here
+          if (events[0]?.message.startsWith('START ')) events.shift(); // this invocation never began here
           this.target = null;
           this.pending.unshift(...events);
           this.stopMemoryWatch();
@@ -217,7 +224,11 @@ export class Environment {
         // Output written just before the response may still be in the pipe; an exit
         // is collected once the pipes have closed.
         const settled = e.kind === 'exit' ? this.settle(300) : nextTurn();
-        void settled.then(() => resolve(this.complete(inv, e, durationMs, initDurationMs, events)));
+        void settled.then(() => {
+          // A last line without its newline is still a line.
+          for (const s of this.splitters) s.flush();
+          resolve(this.complete(inv, e, durationMs, initDurationMs, events));
+        });
       };
       const timer = setTimeout(() => end({ kind: 'timeout' }), Math.max(0, inv.deadlineMs - Date.now()));
       this.onExit = (x) => end({ kind: 'exit', code: x.code, signal: x.signal, oom: this.oomKilled });
@@ -284,7 +295,7 @@ export class Environment {
       payload,
       functionError: errorType ? 'Unhandled' : undefined,
       errorType,
-      logTail: logTail(events),
+      logTail: logTail(this.tailCarry.length ? [...this.tailCarry, ...events] : events),
       durationMs,
       billedDurationMs,
       maxMemoryUsedMB,
@@ -367,6 +378,19 @@ export class Environment {
     const ev = { timestamp: now(), message };
     if (this.target) {
       this.target.push(ev);
+      this.targetBytes += message.length;
+      if (this.targetBytes > SHIP_EARLY_BYTES) {
+        // A chatty function: ship what it wrote so far instead of holding it all.
+        const batch = this.target.splice(0);
+        this.targetBytes = 0;
+        const keep: LogEvent[] = [];
+        for (let i = batch.length - 1, n = 0; i >= 0 && n < 4096; i--) {
+          keep.unshift(batch[i]!);
+          n += batch[i]!.message.length;
+        }
+        this.tailCarry = keep;
+        this.hooks.onLog(this.logStreamName, batch);
+      }
       return;
     }
     this.pending.push(ev);

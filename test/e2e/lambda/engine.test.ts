@@ -38,6 +38,7 @@ const NODE_ECHO = {
       const p = path.join(os.tmpdir(), event.name); fs.writeFileSync(p, 'data');
       let taskWritable = true; try { fs.writeFileSync(path.join(process.env.LAMBDA_TASK_ROOT, 'w.txt'), 'x'); } catch { taskWritable = false; }
       return { tmpdir: os.tmpdir(), files: fs.readdirSync(os.tmpdir()), taskWritable, user: os.userInfo().username, root: fs.existsSync('/root') || fs.existsSync('/home') }; };
+    exports.chatty = async () => { for (let i = 0; i < 30000; i++) console.log('line ' + i + ' ' + 'y'.repeat(80)); process.stdout.write('no newline'); return 'done'; };
     exports.ticker = async () => { if (!global.ticks) { global.ticks = 0; setInterval(() => global.ticks++, 10); return 0; } return global.ticks; };
     exports.throwLater = (e, ctx, cb) => { if (!e.throw) return cb(null, 'fine'); setTimeout(() => { throw new RangeError('from a timer'); }, 10); };
     exports.rejectLater = async () => { Promise.reject(new Error('nobody catches me')); await new Promise((r) => setTimeout(r, 200)); return 'late'; };
@@ -254,6 +255,27 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.ok(second.logTail.startsWith('START RequestId: req-warm-0000'));
       assert.ok(second.logTail.endsWith('\t\n') && second.logTail.includes('END RequestId: req-warm-0000'));
       assert.ok(logs.groups.has(fn.logGroupName));
+    });
+
+    it('ships a chatty invocation\'s output in batches, every line once, in order', async () => {
+      const batches: number[] = [];
+      const all: string[] = [];
+      const local = new LambdaEngine({ baseDir: tempDir('nimbus-engine-'), sandbox: mode, onLog: (_g, _s, events) => { batches.push(events.length); all.push(...events.map((e) => e.message)); } });
+      try {
+        const res = await local.invoke(spec({ runtime: 'nodejs20.x', handler: 'index.chatty', codeDir: nodeDir }), Buffer.from('{}'), { requestId: 'chatty-1' });
+        assert.equal(json(res.payload), 'done');
+        assert.ok(batches.length > 1, 'more than one batch');
+        assert.equal(all[0], 'START RequestId: chatty-1 Version: $LATEST\n');
+        const lines = all.filter((m) => m.includes('\tINFO\tline '));
+        assert.equal(lines.length, 30000);
+        assert.ok(lines[29999]!.includes('\tline 29999 '));
+        assert.equal(all.at(-3), 'no newline\n');
+        assert.match(all.at(-1)!, /^REPORT RequestId: chatty-1\t/);
+        assert.ok(res.logTail.includes('line 29999') && res.logTail.includes('END RequestId: chatty-1'));
+        assert.ok(Buffer.byteLength(res.logTail) <= 4096);
+      } finally {
+        await local.shutdown();
+      }
     });
 
     it('reuses a warm environment: module state survives between invokes', async () => {

@@ -48,7 +48,22 @@ function request(method, p, headers, body) {
   });
 }
 
-function post(p, body, errorType) {
+// Node writes to a pipe asynchronously; everything the invocation logged must have left
+// the process before its answer does (the environment is frozen right after), so an
+// empty write - whose callback runs once all earlier writes are flushed - is awaited.
+function flushed(stream) {
+  return stream.writableLength > 0 ? new Promise(function (r) { stream.write('', r); }) : null;
+}
+
+async function post(p, body, errorType) {
+  const a = flushed(process.stdout);
+  const b = flushed(process.stderr);
+  if (a) await a;
+  if (b) await b;
+  return send(p, body, errorType);
+}
+
+function send(p, body, errorType) {
   const headers = { 'Content-Type': 'application/json' };
   if (errorType) headers['Lambda-Runtime-Function-Error-Type'] = errorType;
   return request('POST', p, headers, body).then(function (r) {

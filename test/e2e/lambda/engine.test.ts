@@ -288,6 +288,25 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.equal(engine.environments().filter((e) => e.functionArn === fn.functionArn).length, 1);
     });
 
+    it('reaps environments idle longer than idleTimeoutMs, and retire() drops them at once', async () => {
+      const local = new LambdaEngine({ baseDir: tempDir('nimbus-engine-'), sandbox: mode, idleTimeoutMs: 200 });
+      try {
+        const fn = spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: nodeDir });
+        const first = json((await local.invoke(fn, Buffer.from('{}'), { requestId: randomUUID() })).payload);
+        const pid = local.environments()[0]!.pid;
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(local.environments().length, 0);
+        assert.throws(() => process.kill(pid, 0), /ESRCH/);
+        const second = await local.invoke(fn, Buffer.from('{}'), { requestId: randomUUID() });
+        assert.notEqual(json(second.payload).instance, first.instance);
+        assert.ok(second.initDurationMs !== undefined);
+        local.retire(fn.functionArn);
+        assert.equal(local.environments().length, 0);
+      } finally {
+        await local.shutdown();
+      }
+    });
+
     it('starts fresh environments when the configuration changes', async () => {
       const fn = spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: nodeDir });
       const a = json((await invoke(fn)).payload);
@@ -553,6 +572,10 @@ function suite(mode: 'auto' | SandboxMode) {
       const other = process.versions.node.startsWith('18.') ? 'nodejs20.x' : 'nodejs18.x';
       await invoke(spec({ runtime: other, handler: 'index.handler', codeDir: nodeDir }));
       assert.ok(warnings.some((w) => w.includes(`Lambda runtime ${other} runs on the local Node.js ${process.versions.node}`)), warnings.join('\n'));
+      const py = await invoke(spec({ runtime: 'python3.9', handler: 'app.handler', codeDir: await codeDir({ 'app.py': 'import sys\ndef handler(e, c):\n    return "%d.%d" % sys.version_info[:2]\n' }) }));
+      const local = json(py.payload);
+      if (local !== '3.9') assert.ok(warnings.some((w) => w.startsWith(`Lambda runtime python3.9 runs on the local Python ${local}.`)), warnings.join('\n'));
+      else assert.ok(!warnings.some((w) => w.startsWith('Lambda runtime python3.9')));
     });
 
     it('shutdown kills every environment', async () => {

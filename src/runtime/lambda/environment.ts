@@ -68,6 +68,8 @@ export class Environment {
   private closed!: Promise<void>;
   private onExit: ((e: { code: number | null; signal: NodeJS.Signals | null }) => void) | null = null;
   private readonly splitters: LineSplitter[] = [];
+  /** While init runs (or its failure is being reported), its output is kept for that report. */
+  private initOwnsOutput = false;
 
   constructor(
     readonly fn: FunctionSpec,
@@ -98,6 +100,7 @@ export class Environment {
   /** Starts the runtime and waits for its first /next (null) or its failure. */
   async start(launch: Launch, requestId: string): Promise<InitFailure | null> {
     const t0 = performance.now();
+    this.initOwnsOutput = true;
     const result = new Promise<InitFailure | null>((resolve) => (this.initDone = resolve));
     const proc = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
@@ -135,22 +138,24 @@ export class Environment {
       this.stopMemoryWatch();
       // Let the runtime finish writing (and exiting) before its output is collected.
       await this.settle(300);
-      this.kill();
       if (failure.status === 'timeout') {
         failure.payload = Buffer.from(JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${this.fn.timeoutSec.toFixed(2)} seconds` }));
       }
       return failure;
     }
     this.state = 'idle';
+    this.initOwnsOutput = false;
     return null;
   }
 
-  /** The result AWS gives for an invoke whose environment failed to initialise. */
+  /** The result AWS gives for an invoke whose environment failed to initialise; the environment is discarded. */
   initFailureResult(requestId: string, failure: InitFailure, invokeStart: number): InvokeResult {
+    this.kill();
+    this.initOwnsOutput = false;
     const events = this.takePending();
     const stamp = now();
     const durationMs = performance.now() - invokeStart;
-    const maxMemoryUsedMB = Math.ceil(this.peakRss / MB);
+    const maxMemoryUsedMB = Math.max(1, Math.ceil(this.peakRss / MB));
     events.push(
       { timestamp: stamp, message: initReportLine(this.initDurationMs, failure.status, failure.status === 'error' ? failure.errorType : undefined) },
       { timestamp: stamp, message: startLine(requestId, this.fn.version) },
@@ -363,7 +368,7 @@ export class Environment {
     this.endpoint?.close();
     void this.waitClosed(300).then(() => {
       for (const s of this.splitters) s.flush();
-      this.flushPending();
+      if (!this.initOwnsOutput) this.flushPending();
     });
     this.hooks.onDead(this);
   }
@@ -396,7 +401,7 @@ export class Environment {
     this.pending.push(ev);
     // Output between invocations (background work, init) is shipped on its own
     // shortly after, unless an invocation starts and takes it first.
-    if (!this.flushTimer && this.state !== 'starting') {
+    if (!this.flushTimer && !this.initOwnsOutput) {
       this.flushTimer = setTimeout(() => this.flushPending(), 200);
       this.flushTimer.unref();
     }

@@ -227,6 +227,7 @@ function suite(mode: 'auto' | SandboxMode) {
         assert.ok(msgs.some((m) => new RegExp(`^${ISO}\\tundefined\\tERROR\\tUncaught Exception \\t\\{"errorType":"${errorType.replace('.', '\\.')}"`).test(m)), `${handler}: ${msgs.join('')}`);
         assert.ok(msgs.some((m) => new RegExp(`^INIT_REPORT Init Duration: \\d+\\.\\d{2} ms\\tPhase: init\\tStatus: error\\tError Type: ${errorType.replace('.', '\\.')}\\t\\n$`).test(m)), msgs.join(''));
         assert.ok(msgs.some((m) => /^REPORT RequestId: .*\tStatus: error\tError Type: /.test(m)));
+        assert.match(res.logTail, /\tERROR\tUncaught Exception \t[^]*INIT_REPORT [^]*START [^]*END [^]*REPORT /, 'the tail holds the init output, then the platform lines');
       }
       // A failed init leaves nothing behind: the next invoke tries again from scratch.
       assert.equal(engine.environments().filter((e) => e.state !== 'dead' && e.functionArn.includes('missing')).length, 0);
@@ -538,6 +539,7 @@ function suite(mode: 'auto' | SandboxMode) {
         const res = await invoke(spec({ runtime: 'python3.11', handler, codeDir: await codeDir(files) }));
         assert.equal(res.functionError, 'Unhandled');
         assert.deepEqual(json(res.payload), expected);
+        assert.ok(res.logTail.startsWith(`[ERROR] ${(expected as { errorType: string }).errorType}: ${(expected as { errorMessage: string }).errorMessage}\nTraceback (most recent call last):`), res.logTail);
       }
       const syntax = await invoke(spec({ runtime: 'python3.11', handler: 'app.handler', codeDir: await codeDir({ 'app.py': 'def handler(:\n  pass' }) }));
       const doc = json(syntax.payload);

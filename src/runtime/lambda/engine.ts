@@ -66,6 +66,8 @@ interface Pool {
 export class LambdaEngine {
   private readonly api = new RuntimeApiServer();
   private readonly pools = new Map<string, Pool>();
+  /** Every live environment, including those of retired pools still finishing an invoke. */
+  private readonly live = new Map<Environment, Pool>();
   private readonly inflight = new Map<string, number>();
   private inflightTotal = 0;
   private readonly idleTimeoutMs: number;
@@ -158,10 +160,8 @@ export class LambdaEngine {
 
   environments(): EnvironmentInfo[] {
     const out: EnvironmentInfo[] = [];
-    for (const pool of this.pools.values()) {
-      for (const e of pool.all) {
-        out.push({ id: e.id, functionArn: pool.functionArn, version: pool.version, state: e.state, pid: e.pid, logStreamName: e.logStreamName, tmpDir: this.tmpDirOf(e) });
-      }
+    for (const [e, pool] of this.live) {
+      out.push({ id: e.id, functionArn: pool.functionArn, version: pool.version, state: e.state, pid: e.pid, logStreamName: e.logStreamName, tmpDir: this.tmpDirOf(e) });
     }
     return out;
   }
@@ -169,7 +169,7 @@ export class LambdaEngine {
   /** Kills every environment and closes the Runtime API. */
   async shutdown(): Promise<void> {
     this.closed = true;
-    const all = [...this.pools.values()].flatMap((p) => [...p.all]);
+    const all = [...this.live.keys()];
     for (const e of all) e.kill();
     await Promise.all(all.map((e) => e.waitClosed(1000)));
     this.pools.clear();
@@ -201,13 +201,18 @@ export class LambdaEngine {
 
   private retirePool(pool: Pool): void {
     pool.retired = true;
-    this.pools.delete(pool.key);
-    for (const e of pool.idle) e.kill();
+    if (this.pools.get(pool.key) === pool) this.pools.delete(pool.key);
+    for (const e of [...pool.idle]) e.kill();
     pool.idle = [];
-    if (pool.optDir) {
-      const dir = pool.optDir;
-      void dir.then((d) => (d.endsWith('empty') ? undefined : rm(d, { recursive: true, force: true }))).catch(() => {});
-    }
+    this.dropOptDirIfUnused(pool);
+  }
+
+  /** A retired pool's merged layers go once no environment of it runs any more. */
+  private dropOptDirIfUnused(pool: Pool): void {
+    if (!pool.retired || pool.all.size > 0 || !pool.optDir) return;
+    const dir = pool.optDir;
+    pool.optDir = undefined;
+    void dir.then((d) => (d.endsWith('empty') ? undefined : rm(d, { recursive: true, force: true }))).catch(() => {});
   }
 
   private release(env: Environment, pool: Pool): void {
@@ -224,9 +229,7 @@ export class LambdaEngine {
 
   /** Room for one more environment: the least recently used idle one goes first. */
   private evictIfFull(): void {
-    let total = 0;
-    for (const p of this.pools.values()) total += p.all.size;
-    if (total < this.accountConcurrency) return;
+    if (this.live.size < this.accountConcurrency) return;
     let lru: Environment | undefined;
     for (const p of this.pools.values()) {
       const e = p.idle[0];
@@ -254,12 +257,15 @@ export class LambdaEngine {
       },
       onDead: (e) => {
         pool.all.delete(e);
+        this.live.delete(e);
         const i = pool.idle.indexOf(e);
         if (i >= 0) pool.idle.splice(i, 1);
+        this.dropOptDirIfUnused(pool);
         void e.waitClosed(1000).then(() => rm(path.join(this.envsDir, e.id), { recursive: true, force: true }));
       },
     }, { memoryCheckMs: this.opts.memoryCheckMs ?? 25, initTimeoutMs: this.opts.initTimeoutMs ?? 10_000, freezeIdle: this.opts.freezeIdle ?? true });
     pool.all.add(env);
+    this.live.set(env, pool);
     const tmpDir = this.tmpDirOf(env);
     let failure: InitFailure | null;
     try {
@@ -333,7 +339,9 @@ export class LambdaEngine {
   private optDirFor(pool: Pool, fn: FunctionSpec): Promise<string> {
     pool.optDir ??= (async () => {
       if (fn.layerDirs.length === 0) return path.join(this.layersDir, 'empty');
-      const name = createHash('sha256').update(pool.key).digest('hex').slice(0, 32);
+      // Unique per pool: a retired pool's directory is removed later, and a new pool
+      // of the same key must not lose its own to that.
+      const name = createHash('sha256').update(pool.key).digest('hex').slice(0, 24) + randomBytes(4).toString('hex');
       const dest = path.join(this.layersDir, name);
       const building = `${dest}.${randomBytes(4).toString('hex')}.tmp`;
       await mkdir(building, { recursive: true });

@@ -310,6 +310,18 @@ function suite(mode: 'auto' | SandboxMode) {
       }
     });
 
+    it('lets a running invoke finish when its function is retired, then drops the environment', async () => {
+      const layer = await codeDir({ 'nodejs/node_modules/greet/index.js': 'module.exports = "still here";' });
+      const dir = await codeDir({ 'index.js': `exports.h = async () => { await new Promise((r) => setTimeout(r, 300)); return require('greet'); };` });
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.h', codeDir: dir, layerDirs: [layer] });
+      const running = invoke(fn);
+      await new Promise((r) => setTimeout(r, 100));
+      engine.retire(fn.functionArn);
+      assert.equal(engine.environments().filter((e) => e.functionArn === fn.functionArn && e.state === 'busy').length, 1, 'still listed while busy');
+      assert.equal(json((await running).payload), 'still here', 'its layers stayed in place');
+      assert.equal(engine.environments().filter((e) => e.functionArn === fn.functionArn).length, 0);
+    });
+
     it('starts fresh environments when the configuration changes', async () => {
       const fn = spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: nodeDir });
       const a = json((await invoke(fn)).payload);

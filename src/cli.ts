@@ -22,6 +22,8 @@ Options:
   --secret-key <key>   root secret access key (NIMBUS_SECRET_ACCESS_KEY, default test)
 
 Environment only:
+  NIMBUS_LAMBDA_IDLE_TIMEOUT_MS=<ms>  how long an idle Lambda environment stays warm (600000)
+  NIMBUS_LAMBDA_RETRY_DELAYS_MS=<a,b>  delays before an async invoke's 2 retries (60000,120000)
   NIMBUS_IAM=enforce|log|off   IAM policy enforcement (default enforce); log allows
                                everything but logs what would be denied
   NIMBUS_CLOCK_OFFSET_MS=<ms>  shift Nimbus's clock by this many milliseconds (tests:
@@ -85,7 +87,11 @@ async function main(): Promise<void> {
     // Tuning knob, not a flag: bodies up to this many bytes live inline in SQLite.
     iamMode: iamMode(env.NIMBUS_IAM),
     inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
+    lambdaIdleTimeoutMs: env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ? Number(env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS) : defaultConfig.lambdaIdleTimeoutMs,
+    lambdaRetryDelaysMs: env.NIMBUS_LAMBDA_RETRY_DELAYS_MS ? env.NIMBUS_LAMBDA_RETRY_DELAYS_MS.split(',').map(Number) : defaultConfig.lambdaRetryDelaysMs,
   };
+  if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
+  if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);
   const clockOffset = env.NIMBUS_CLOCK_OFFSET_MS;
   if (clockOffset !== undefined && clockOffset !== '') {
     if (!Number.isFinite(Number(clockOffset))) fail(`invalid NIMBUS_CLOCK_OFFSET_MS ${clockOffset}`);

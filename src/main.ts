@@ -12,6 +12,8 @@ import { IamAccounts } from './services/iam/state.js';
 import { SqliteMetadataStore } from './storage/sqlite.js';
 import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
+import { shutdownLambda } from './services/lambda/runtime.js';
+import { resumeAsyncInvocations, stopAsyncInvocations } from './services/lambda/async.js';
 
 export interface Nimbus {
   url: string;
@@ -49,6 +51,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     iam,
     store,
     blobs,
+    url: '',
   };
   const http = createHttpServer(runtime);
   await new Promise<void>((res, rej) => {
@@ -56,10 +59,15 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     http.server.listen(config.port, config.host, () => res());
   });
   const port = (http.server.address() as AddressInfo).port;
+  // What functions reach Nimbus at: loopback, whatever interface Nimbus listens on.
+  const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  runtime.url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
   // Sweep blobs orphaned by a crash, after we are already serving. (Service models load on
   // their first request: ~20 ms once, and no memory for services nobody uses.)
   setImmediate(() => {
     blobs.sweepOrphans((id) => store.s3.hasFileBlob(id), startedAt).catch((e) => log.warn(`orphan sweep failed: ${(e as Error).message}`));
+    // Asynchronous Lambda invocations acknowledged before a restart still run.
+    resumeAsyncInvocations(runtime).catch((e) => log.warn(`resuming async invocations failed: ${(e as Error).message}`));
   });
   let stopping: Promise<void> | undefined;
   return {
@@ -69,6 +77,8 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     stop: () =>
       (stopping ??= (async () => {
         await http.close(config.shutdownTimeoutMs);
+        stopAsyncInvocations(runtime);
+        await shutdownLambda(runtime);
         await store.close();
         if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });
       })()),

@@ -67,11 +67,18 @@ export class RestJsonCodec implements Codec {
     return spec;
   }
 
-  serializeError(_ctx: RequestContext, err: ServiceError): ResponseSpec {
+  serializeError(ctx: RequestContext, err: ServiceError): ResponseSpec {
+    // The error's shape in the model says how its members are spelt ("message" for some of
+    // Lambda's errors, "Message" for others) and which extra fields it has (Reason, …).
+    const shape = ctx.service?.model().shapes[err.code];
+    const members = shape?.members ?? {};
+    const messageKey = 'Message' in members ? 'Message' : 'message';
+    const body: Record<string, unknown> = { Type: err.fault === 'Sender' ? 'User' : 'Service', [messageKey]: err.message };
+    for (const [k, v] of Object.entries(err.fields)) if (k in members && v !== undefined) body[k] = v;
     return {
       status: err.status,
       headers: { 'content-type': 'application/json', 'x-amzn-errortype': err.code, ...err.headers },
-      body: JSON.stringify({ Type: err.fault === 'Sender' ? 'User' : 'Service', message: err.message }),
+      body: JSON.stringify(body),
     };
   }
 }

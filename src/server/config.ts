@@ -18,6 +18,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** enforce (default): IAM decides; log: allow but log denials; off: no evaluation. */
   iamMode: 'enforce' | 'log' | 'off';
+  /** How long an unused Lambda execution environment stays warm. */
+  lambdaIdleTimeoutMs: number;
+  /**
+   * Delays before the retries of a failed asynchronous invocation (AWS: about 1 and 2
+   * minutes); NIMBUS_LAMBDA_RETRY_DELAYS_MS=1000,2000 shortens them, e.g. for tests.
+   */
+  lambdaRetryDelaysMs: number[];
 }
 
 export const defaultConfig: Config = {
@@ -34,4 +41,6 @@ export const defaultConfig: Config = {
   fsync: false,
   shutdownTimeoutMs: 10_000,
   iamMode: 'enforce',
+  lambdaIdleTimeoutMs: 10 * 60_000,
+  lambdaRetryDelaysMs: [60_000, 120_000],
 };

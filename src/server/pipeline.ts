@@ -4,6 +4,7 @@ import { RequestContext } from './context.js';
 import { bucketFromHost } from './resolve-service.js';
 import { collect, guardIncomplete, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
+import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
 import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
@@ -41,6 +42,11 @@ async function run(ctx: RequestContext): Promise<void> {
   } catch {
     setRequestIds(ctx, undefined);
     throw CommonErrors.InvalidArgument({ message: 'The query string is not valid percent-encoding.' });
+  }
+  if (ctx.rawPath.startsWith(CODE_PATH_PREFIX) && ctx.method === 'GET') {
+    // GetFunction's Code.Location: a presigned link, no AWS signature.
+    setRequestIds(ctx, undefined);
+    return serveCode(runtime, ctx.rawPath, ctx.query, ctx.res);
   }
   if (ctx.rawPath === '/_nimbus/health' || ctx.rawPath === '/_localstack/health') {
     setRequestIds(ctx, undefined);

@@ -14,5 +14,7 @@ export interface Runtime {
   /** Every account's IAM entities in memory (also the credential provider). */
   iam: IamAccounts;
   store: MetadataStore;
+  /** Nimbus's own URL on loopback (what functions get as AWS_ENDPOINT_URL); set once listening. */
+  url: string;
   blobs: FileBlobStore;
 }

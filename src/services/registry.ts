@@ -6,6 +6,7 @@ import { s3Service } from './s3/index.js';
 import { stsService } from './sts/index.js';
 import { iamService } from './iam/index.js';
 import { s3controlService } from './s3control/index.js';
+import { lambdaService } from './lambda/index.js';
 
 /**
  * Every service Nimbus speaks. Services whose operation table is empty still resolve,
@@ -34,7 +35,7 @@ export function buildRegistry(): ServiceDef[] {
     stsService,
     iamService,
     s3controlService,
-    modelOnly('lambda', ['lambda'], new RestJsonCodec(), jsonAuth, 70 << 20),
+    lambdaService,
     modelOnly('apigateway', ['apigateway'], new RestJsonCodec(), jsonAuth),
     modelOnly('apigatewayv2', ['apigateway'], new RestJsonCodec(), jsonAuth),
     modelOnly('events', ['events'], new JsonCodec(), jsonAuth),

@@ -4,7 +4,7 @@ import { QueryCodec } from '../../protocol/query.js';
 import { defineErrors, CommonErrors } from '../../protocol/errors.js';
 import type { RequestContext } from '../../server/context.js';
 import type { ServiceDef } from '../types.js';
-import type { IamState, SessionDoc, Tag } from '../iam/state.js';
+import type { IamAccounts, IamState, SessionDoc, Tag } from '../iam/state.js';
 import { verifyMfaCode } from '../iam/mfa.js';
 import { iamId, secretKey } from '../../util/ids.js';
 import { now } from '../../util/clock.js';
@@ -243,6 +243,43 @@ async function getSessionToken(input: Input, ctx: RequestContext) {
   };
   await state.write((tx) => tx.put('session', session.AccessKeyId, session));
   return { Credentials: credentialsOut(session) };
+}
+
+/**
+ * Credentials a service gets by assuming a role for its own work (Lambda's execution
+ * role): the role's trust policy must allow the service principal, as on AWS. The
+ * session is an ordinary role session, so the role's policies bind what it does.
+ */
+export async function assumeRoleForService(iam: IamAccounts, roleArn: string, service: string, sessionName: string, durationSeconds = 3600): Promise<SessionDoc> {
+  const m = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+  const state = m ? iam.forAccount(m[1]!) : undefined;
+  const role = m && state!.get('role', m[2]!);
+  if (!state || !role || role.Arn !== roleArn) throw StsErrors.AccessDenied({ message: `${service} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}` });
+  const trust = { id: `${role.Arn}/trust`, document: state.document(role.AssumeRolePolicyDocument) };
+  const t = now();
+  const req: AuthzRequest = {
+    principal: { arn: service, accountId: '', type: 'service', service },
+    action: 'sts:AssumeRole',
+    resource: role.Arn,
+    context: { 'aws:CurrentTime': new Date(t).toISOString(), 'aws:EpochTime': String(Math.floor(t / 1000)), 'aws:PrincipalServiceName': service, 'aws:SecureTransport': 'false' },
+  };
+  if (evaluate(req, { identity: [], resource: trust }).decision !== 'allowed') {
+    throw StsErrors.AccessDenied({ message: `${service} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}` });
+  }
+  const name = sessionName.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  const session: SessionDoc = {
+    ...newKeys(),
+    Expiration: new Date(t + Math.min(durationSeconds, role.MaxSessionDuration) * 1000).toISOString(),
+    IssuedAt: new Date(t).toISOString(),
+    RoleArn: role.Arn,
+    RoleName: role.RoleName,
+    SessionName: name,
+    AssumedRoleId: `${role.RoleId}:${name}`,
+    Arn: `arn:aws:sts::${m![1]}:assumed-role/${role.RoleName}/${name}`,
+    Chained: false,
+  };
+  await state.write((tx) => tx.put('session', session.AccessKeyId, session));
+  return session;
 }
 
 export const stsService: ServiceDef = {

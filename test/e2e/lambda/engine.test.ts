@@ -125,6 +125,32 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.equal(json(r.payload), 'cjs nested');
     });
 
+    it('buffers awslambda.streamifyResponse handlers into one response', async () => {
+      const dir = await codeDir({
+        'index.mjs': `
+          import { pipeline } from 'node:stream/promises';
+          import { Readable } from 'node:stream';
+          export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+            responseStream.setContentType('text/plain');
+            await pipeline(Readable.from(['hello ', event.who, ' from ', context.functionName]), responseStream);
+          });
+          export const http = awslambda.streamifyResponse(async (event, stream) => {
+            stream = awslambda.HttpResponseStream.from(stream, { statusCode: 201 });
+            stream.write('body');
+            stream.end();
+          });
+          export const unfinished = awslambda.streamifyResponse(async (event, stream) => { stream.write('x'); });
+        `,
+      });
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: dir });
+      let r = await invoke(fn, { who: 'me' });
+      assert.equal(r.payload.toString(), `hello me from ${fn.functionName}`);
+      r = await invoke({ ...fn, handler: 'index.http', configKey: 'http' });
+      assert.deepEqual(r.payload, Buffer.concat([Buffer.from('{"statusCode":201}'), Buffer.alloc(8), Buffer.from('body')]));
+      r = await invoke({ ...fn, handler: 'index.unfinished', configKey: 'unfinished' });
+      assert.deepEqual({ ...json(r.payload), trace: undefined }, { errorType: 'Runtime.InvalidStreamingOperation', errorMessage: 'Response stream is not finished.', trace: undefined });
+    });
+
     it('answers callback handlers when the event loop is empty, or at once when told not to wait', async () => {
       const dir = await codeDir({
         'index.js': `

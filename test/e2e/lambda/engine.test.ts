@@ -125,6 +125,32 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.equal(json(r.payload), 'cjs nested');
     });
 
+    it('buffers awslambda.streamifyResponse handlers into one response', async () => {
+      const dir = await codeDir({
+        'index.mjs': `
+          import { pipeline } from 'node:stream/promises';
+          import { Readable } from 'node:stream';
+          export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+            responseStream.setContentType('text/plain');
+            await pipeline(Readable.from(['hello ', event.who, ' from ', context.functionName]), responseStream);
+          });
+          export const http = awslambda.streamifyResponse(async (event, stream) => {
+            stream = awslambda.HttpResponseStream.from(stream, { statusCode: 201 });
+            stream.write('body');
+            stream.end();
+          });
+          export const unfinished = awslambda.streamifyResponse(async (event, stream) => { stream.write('x'); });
+        `,
+      });
+      const fn = spec({ runtime: 'nodejs20.x', handler: 'index.handler', codeDir: dir });
+      let r = await invoke(fn, { who: 'me' });
+      assert.equal(r.payload.toString(), `hello me from ${fn.functionName}`);
+      r = await invoke({ ...fn, handler: 'index.http', configKey: 'http' });
+      assert.deepEqual(r.payload, Buffer.concat([Buffer.from('{"statusCode":201}'), Buffer.alloc(8), Buffer.from('body')]));
+      r = await invoke({ ...fn, handler: 'index.unfinished', configKey: 'unfinished' });
+      assert.deepEqual({ ...json(r.payload), trace: undefined }, { errorType: 'Runtime.InvalidStreamingOperation', errorMessage: 'Response stream is not finished.', trace: undefined });
+    });
+
     it('answers callback handlers when the event loop is empty, or at once when told not to wait', async () => {
       const dir = await codeDir({
         'index.js': `
@@ -539,6 +565,24 @@ function suite(mode: 'auto' | SandboxMode) {
       assert.equal(doc.requestId, requestId);
       assert.match(doc.stackTrace[0], /File ".*pkg\/app\.py", line 14, in boom\n {4}raise ValueError\("bad value"\)\n/);
       assert.match(err.logTail, /\[ERROR\] ValueError: bad value\nTraceback \(most recent call last\):\n\u00a0\u00a0File /, 'one event, indented with no-break spaces as AWS does');
+    });
+
+    it('writes JSON log lines when AWS_LAMBDA_LOG_FORMAT is JSON, filtered by AWS_LAMBDA_LOG_LEVEL', async () => {
+      const environment = { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO' };
+      const node = await codeDir({ 'index.js': `exports.h = async () => { console.debug('dropped'); console.info('hi', 2); console.error(new Error('bad')); return 1; };` });
+      const n = await invoke(spec({ runtime: 'nodejs20.x', handler: 'index.h', codeDir: node, environment }), {}, { requestId: 'json-node' });
+      const nodeDocs = logs.messages(n.logStreamName).filter((m) => m.startsWith('{')).map((m) => JSON.parse(m));
+      assert.equal(nodeDocs.length, 2);
+      assert.deepEqual({ ...nodeDocs[0], timestamp: undefined }, { timestamp: undefined, level: 'INFO', requestId: 'json-node', message: 'hi 2' });
+      assert.equal(nodeDocs[1].level, 'ERROR');
+      assert.equal(nodeDocs[1].errorType, 'Error');
+      assert.equal(nodeDocs[1].errorMessage, 'bad');
+      const py = await codeDir({ 'app.py': 'import logging\ndef h(e, c):\n    logging.debug("dropped")\n    logging.getLogger("mine").info("hello %s", "py")\n    return 1\n' });
+      const p = await invoke(spec({ runtime: 'python3.11', handler: 'app.h', codeDir: py, environment }), {}, { requestId: 'json-py' });
+      const pyDocs = logs.messages(p.logStreamName).filter((m) => m.startsWith('{')).map((m) => JSON.parse(m));
+      assert.equal(pyDocs.length, 1);
+      assert.match(pyDocs[0].timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      assert.deepEqual({ ...pyDocs[0], timestamp: undefined }, { timestamp: undefined, level: 'INFO', message: 'hello py', logger: 'mine', requestId: 'json-py' });
     });
 
     it('reports Python init failures as AWS does', async () => {

@@ -55,16 +55,16 @@ function flushed(stream) {
   return stream.writableLength > 0 ? new Promise(function (r) { stream.write('', r); }) : null;
 }
 
-async function post(p, body, errorType) {
+async function post(p, body, errorType, contentType) {
   const a = flushed(process.stdout);
   const b = flushed(process.stderr);
   if (a) await a;
   if (b) await b;
-  return send(p, body, errorType);
+  return send(p, body, errorType, contentType);
 }
 
-function send(p, body, errorType) {
-  const headers = { 'Content-Type': 'application/json' };
+function send(p, body, errorType, contentType) {
+  const headers = { 'Content-Type': contentType || 'application/json' };
   if (errorType) headers['Lambda-Runtime-Function-Error-Type'] = errorType;
   return request('POST', p, headers, body).then(function (r) {
     if (r.status === 413) {
@@ -250,6 +250,49 @@ async function loadHandler(appRoot, full) {
   return fn;
 }
 
+// ---- response streaming (buffered) ---------------------------------------------
+// awslambda.streamifyResponse handlers get a writable stream; Nimbus collects what they
+// write and answers with it once the stream has ended (what a plain Invoke of a
+// streaming function returns on AWS).
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const InvalidStreamingOperation = runtimeError('InvalidStreamingOperation');
+globalThis.awslambda = {
+  streamifyResponse: function (handler) {
+    handler[STREAMING] = 'response';
+    return handler;
+  },
+  HttpResponseStream: {
+    from: function (stream, prelude) {
+      if (stream.setContentType) stream.setContentType('application/vnd.awslambda.http-integration-response');
+      stream.write(JSON.stringify(prelude));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+function runStreaming(handler, event, context, id, fail, resolveIteration) {
+  const { Writable } = require('node:stream');
+  const chunks = [];
+  let contentType = 'application/octet-stream';
+  const stream = new Writable({
+    write: function (chunk, enc, cb) { chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, enc)); cb(); },
+  });
+  stream.setContentType = function (t) { contentType = t; };
+  const result = handler(event, stream, context);
+  if (!result || typeof result.then !== 'function') {
+    return fail(new InvalidStreamingOperation('Streaming does not support non-async handlers.'));
+  }
+  result.then(function () {
+    if (!stream.writableEnded) return fail(new InvalidStreamingOperation('Response stream is not finished.'));
+    const answer = function () {
+      post('invocation/' + encodeURIComponent(id) + '/response', Buffer.concat(chunks), undefined, contentType).then(resolveIteration, resolveIteration);
+    };
+    if (stream.writableFinished) answer();
+    else stream.once('finish', answer);
+  }, fail);
+}
+
 // ---- the invoke loop ----------------------------------------------------------
 let onUncaught = function (err) {
   post('init/error', JSON.stringify(toErrorDocument(err)), err && err.name).finally(function () { process.exit(129); });
@@ -363,6 +406,11 @@ function handleOne(handler, isAsync, next) {
       context.clientContext = parseJson(h['lambda-runtime-client-context'], 'ClientContext');
       context.identity = parseJson(h['lambda-runtime-cognito-identity'], 'CognitoIdentity');
       const event = JSON.parse(next.body.toString('utf8'));
+      if (handler[STREAMING]) {
+        finished = true;
+        beforeExit = null;
+        return runStreaming(handler, event, context, id, fail, resolveIteration);
+      }
       const result = handler(event, context, callback);
       if (result && typeof result.then === 'function') {
         result.then(context.succeed, context.fail);

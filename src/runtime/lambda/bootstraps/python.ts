@@ -99,6 +99,11 @@ def _fault_from_exc(exc_info, request_id=None):
 
 
 def _log_error(err):
+    if _JSON_LOGS:
+        doc = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "ERROR"}
+        doc.update(err)
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
     desc = "[ERROR]"
     if err.get("errorType"):
         desc += " " + err["errorType"]
@@ -198,10 +203,32 @@ class _LambdaHandler(logging.Handler):
         sys.stdout.write(self.format(record))
 
 
+class _JsonFormatter(logging.Formatter):
+    def format(self, record):
+        doc = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", ""),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            doc["errorType"] = record.exc_info[0].__name__
+            doc["errorMessage"] = str(record.exc_info[1])
+            doc["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        return json.dumps(doc, default=str) + "\n"
+
+
+_JSON_LOGS = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+
 def _setup_logging():
     logging.Formatter.converter = time.gmtime
     h = _LambdaHandler()
-    h.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"))
+    if _JSON_LOGS:
+        h.setFormatter(_JsonFormatter())
+    else:
+        h.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"))
     h.addFilter(_RequestIdFilter())
     level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
     root = logging.getLogger()

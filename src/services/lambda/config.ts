@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../server/context.js';
-import { runtimeInfo } from '../../runtime/lambda/index.js';
+import { RESERVED_ENV_VARS, runtimeInfo } from '../../runtime/lambda/index.js';
 import { now } from '../../util/clock.js';
 import { LambdaErrors } from './errors.js';
 import { functionArn, layerArn, type FunctionDoc, type VersionConfig } from './store.js';
@@ -50,6 +50,12 @@ export function checkLimits(input: Input): void {
     if (size > 4096) {
       throw LambdaErrors.InvalidParameterValueException({
         message: `Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: ${JSON.stringify(vars)}`,
+      });
+    }
+    const reserved = Object.keys(vars).filter((k) => RESERVED_ENV_VARS.has(k));
+    if (reserved.length) {
+      throw LambdaErrors.InvalidParameterValueException({
+        message: `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
       });
     }
     for (const k of Object.keys(vars)) {

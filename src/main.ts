@@ -78,6 +78,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
       (stopping ??= (async () => {
         await http.close(config.shutdownTimeoutMs);
         stopAsyncInvocations(runtime);
+        iam.stop();
         await shutdownLambda(runtime);
         await store.close();
         if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });

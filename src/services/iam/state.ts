@@ -267,6 +267,15 @@ export class IamState {
     for (const kind of KINDS) {
       for (const doc of await this.store.docs.list<Record<string, string>>(this.accountId, kind)) this.setCached(kind, idOf(kind, doc), doc);
     }
+    await this.dropExpiredSessions();
+  }
+
+  /** Temporary credentials past their expiration are refused anyway; forget them. */
+  async dropExpiredSessions(): Promise<number> {
+    const t = now();
+    const expired = this.list('session').filter((s) => Date.parse(s.Expiration) < t);
+    if (expired.length) await this.write(async (tx) => Promise.all(expired.map((s) => tx.delete('session', s.AccessKeyId))));
+    return expired.length;
   }
 
   setCached(kind: Kind, id: string, doc: unknown): void {
@@ -485,6 +494,17 @@ export class IamAccounts implements CredentialProvider {
   async load(): Promise<void> {
     const ids = new Set([this.defaultAccountId, ...(await this.store.docs.accounts())]);
     for (const id of ids) await this.forAccount(id).load();
+    // Sessions expire by the hour; sweep them out now and then.
+    this.sweep = setInterval(() => {
+      for (const s of this.byAccount.values()) s.dropExpiredSessions().catch(() => undefined);
+    }, 15 * 60_000);
+    this.sweep.unref();
+  }
+
+  private sweep?: NodeJS.Timeout;
+
+  stop(): void {
+    if (this.sweep) clearInterval(this.sweep);
   }
 
   /** An account's IAM state (empty until something is written to it). */

@@ -23,6 +23,9 @@ Options:
 Environment only:
   NIMBUS_IAM=enforce|log|off   IAM policy enforcement (default enforce); log allows
                                everything but logs what would be denied
+  NIMBUS_LOGS_RETENTION_SWEEP_MS=<ms>
+                               how often CloudWatch Logs events past their group's
+                               retention are deleted (default 60000)
 `;
 
 function fail(msg: string): never {
@@ -34,6 +37,13 @@ function iamMode(v: string | undefined): Config['iamMode'] {
   if (v === undefined || v === '') return defaultConfig.iamMode;
   if (v === 'enforce' || v === 'log' || v === 'off') return v;
   fail(`invalid NIMBUS_IAM ${v} (enforce, log or off)`);
+}
+
+function positive(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) fail(`invalid ${name} ${v} (a positive integer)`);
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -81,6 +91,7 @@ async function main(): Promise<void> {
     // Tuning knob, not a flag: bodies up to this many bytes live inline in SQLite.
     iamMode: iamMode(env.NIMBUS_IAM),
     inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
+    logsRetentionSweepMs: positive(env.NIMBUS_LOGS_RETENTION_SWEEP_MS, 'NIMBUS_LOGS_RETENTION_SWEEP_MS') ?? defaultConfig.logsRetentionSweepMs,
   };
   const nimbus = await startNimbus(config);
   const ms = (performance.now()).toFixed(0);

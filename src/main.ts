@@ -12,6 +12,7 @@ import { IamAccounts } from './services/iam/state.js';
 import { SqliteMetadataStore } from './storage/sqlite.js';
 import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
+import { startLogsBackground } from './services/logs/retention.js';
 
 export interface Nimbus {
   url: string;
@@ -61,6 +62,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
   setImmediate(() => {
     blobs.sweepOrphans((id) => store.s3.hasFileBlob(id), startedAt).catch((e) => log.warn(`orphan sweep failed: ${(e as Error).message}`));
   });
+  const logs = startLogsBackground(store, config.logsRetentionSweepMs);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
@@ -69,6 +71,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     stop: () =>
       (stopping ??= (async () => {
         await http.close(config.shutdownTimeoutMs);
+        await logs.stop();
         await store.close();
         if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });
       })()),

@@ -18,6 +18,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** enforce (default): IAM decides; log: allow but log denials; off: no evaluation. */
   iamMode: 'enforce' | 'log' | 'off';
+  /** How often expired CloudWatch Logs events (past their group's retention) are deleted. */
+  logsRetentionSweepMs: number;
 }
 
 export const defaultConfig: Config = {
@@ -34,4 +36,5 @@ export const defaultConfig: Config = {
   fsync: false,
   shutdownTimeoutMs: 10_000,
   iamMode: 'enforce',
+  logsRetentionSweepMs: 60_000,
 };

@@ -6,6 +6,7 @@ import { s3Service } from './s3/index.js';
 import { stsService } from './sts/index.js';
 import { iamService } from './iam/index.js';
 import { s3controlService } from './s3control/index.js';
+import { logsService } from './logs/index.js';
 
 /**
  * Every service Nimbus speaks. Services whose operation table is empty still resolve,
@@ -44,7 +45,7 @@ export function buildRegistry(): ServiceDef[] {
       new JsonCodec({ QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue' }),
       queryAuth,
     ),
-    modelOnly('logs', ['logs'], new JsonCodec(), jsonAuth),
+    logsService,
   ];
 }
 

@@ -29,6 +29,9 @@ Environment only:
   NIMBUS_CLOCK_OFFSET_MS=<ms>  shift Nimbus's clock by this many milliseconds (tests:
                                password expiry, report age); clients must sign with the
                                same skew (SDK v3: systemClockOffset)
+  NIMBUS_LOGS_RETENTION_SWEEP_MS=<ms>
+                               how often CloudWatch Logs events past their group's
+                               retention are deleted (default 60000)
 `;
 
 function fail(msg: string): never {
@@ -40,6 +43,13 @@ function iamMode(v: string | undefined): Config['iamMode'] {
   if (v === undefined || v === '') return defaultConfig.iamMode;
   if (v === 'enforce' || v === 'log' || v === 'off') return v;
   fail(`invalid NIMBUS_IAM ${v} (enforce, log or off)`);
+}
+
+function positive(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) fail(`invalid ${name} ${v} (a positive integer)`);
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -89,6 +99,7 @@ async function main(): Promise<void> {
     inlineMaxBytes: env.NIMBUS_INLINE_MAX_BYTES !== undefined ? Number(env.NIMBUS_INLINE_MAX_BYTES) : defaultConfig.inlineMaxBytes,
     lambdaIdleTimeoutMs: env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ? Number(env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS) : defaultConfig.lambdaIdleTimeoutMs,
     lambdaRetryDelaysMs: env.NIMBUS_LAMBDA_RETRY_DELAYS_MS ? env.NIMBUS_LAMBDA_RETRY_DELAYS_MS.split(',').map(Number) : defaultConfig.lambdaRetryDelaysMs,
+    logsRetentionSweepMs: positive(env.NIMBUS_LOGS_RETENTION_SWEEP_MS, 'NIMBUS_LOGS_RETENTION_SWEEP_MS') ?? defaultConfig.logsRetentionSweepMs,
   };
   if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
   if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);

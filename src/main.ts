@@ -14,6 +14,7 @@ import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
 import { shutdownLambda } from './services/lambda/runtime.js';
 import { resumeAsyncInvocations, stopAsyncInvocations } from './services/lambda/async.js';
+import { startLogsBackground } from './services/logs/retention.js';
 
 export interface Nimbus {
   url: string;
@@ -69,6 +70,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     // Asynchronous Lambda invocations acknowledged before a restart still run.
     resumeAsyncInvocations(runtime).catch((e) => log.warn(`resuming async invocations failed: ${(e as Error).message}`));
   });
+  const logs = startLogsBackground(store, config.logsRetentionSweepMs);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
@@ -80,6 +82,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
         stopAsyncInvocations(runtime);
         iam.stop();
         await shutdownLambda(runtime);
+        await logs.stop();
         await store.close();
         if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });
       })()),

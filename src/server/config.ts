@@ -25,6 +25,8 @@ export interface Config {
    * minutes); NIMBUS_LAMBDA_RETRY_DELAYS_MS=1000,2000 shortens them, e.g. for tests.
    */
   lambdaRetryDelaysMs: number[];
+  /** How often expired CloudWatch Logs events (past their group's retention) are deleted. */
+  logsRetentionSweepMs: number;
 }
 
 export const defaultConfig: Config = {
@@ -43,4 +45,5 @@ export const defaultConfig: Config = {
   iamMode: 'enforce',
   lambdaIdleTimeoutMs: 10 * 60_000,
   lambdaRetryDelaysMs: [60_000, 120_000],
+  logsRetentionSweepMs: 60_000,
 };

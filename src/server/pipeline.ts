@@ -14,7 +14,7 @@ import type { ResponseSpec } from '../protocol/codec.js';
 import type { ServiceDef } from '../services/types.js';
 import { ANONYMOUS, type Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
-import { now } from '../util/clock.js';
+import { clockOffset, now, nowDate } from '../util/clock.js';
 import { enabled, log } from '../util/log.js';
 import type { Runtime } from './runtime.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +26,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  */
 export async function handle(req: IncomingMessage, res: ServerResponse, runtime: Runtime): Promise<void> {
   const ctx = new RequestContext(req, res, runtime);
+  // Node dates responses by the wall clock; a moved clock (tests) must show in Date too.
+  if (clockOffset() !== 0) res.setHeader('date', nowDate().toUTCString());
   try {
     await run(ctx);
   } catch (e) {

@@ -7,6 +7,7 @@ import { stsService } from './sts/index.js';
 import { iamService } from './iam/index.js';
 import { s3controlService } from './s3control/index.js';
 import { lambdaService } from './lambda/index.js';
+import { logsService } from './logs/index.js';
 
 /**
  * Every service Nimbus speaks. Services whose operation table is empty still resolve,
@@ -45,7 +46,7 @@ export function buildRegistry(): ServiceDef[] {
       new JsonCodec({ QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue' }),
       queryAuth,
     ),
-    modelOnly('logs', ['logs'], new JsonCodec(), jsonAuth),
+    logsService,
   ];
 }
 

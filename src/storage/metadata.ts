@@ -135,9 +135,115 @@ export interface DocumentRepository {
   accounts(): Promise<string[]>;
 }
 
+/** A CloudWatch Logs log group; names are unique per (account, region). */
+export interface LogGroupRecord {
+  id: number;
+  account: string;
+  region: string;
+  name: string;
+  createdAt: number;
+  retentionInDays?: number;
+  kmsKeyId?: string;
+  logGroupClass: string;
+  deletionProtection: boolean;
+  tags: Record<string, string>;
+  /** UTF-8 bytes of the messages stored (what DescribeLogGroups reports as storedBytes). */
+  storedBytes: number;
+}
+
+export interface LogStreamRecord {
+  id: number;
+  groupId: number;
+  name: string;
+  createdAt: number;
+  firstEventTimestamp?: number;
+  lastEventTimestamp?: number;
+  lastIngestionTime?: number;
+}
+
+/** One log event. `seq` is unique across the store and grows with ingestion. */
+export interface LogEventRecord {
+  seq: number;
+  streamId: number;
+  timestamp: number;
+  ingestionTime: number;
+  message: string;
+  /** Filled by reads across a group's streams. */
+  streamName?: string;
+}
+
+/** A position in event order, which is (timestamp, seq). */
+export interface LogCursor {
+  timestamp: number;
+  seq: number;
+}
+
+export interface LogStreamQuery {
+  prefix?: string;
+  orderBy: 'LogStreamName' | 'LastEventTime';
+  descending: boolean;
+  /** Exclusive: the last stream of the previous page. */
+  after?: { name: string; lastEventTimestamp?: number };
+  limit: number;
+}
+
+export interface StreamEventsQuery {
+  /** forward: ascending from `cursor` (exclusive); backward: descending from it (exclusive). */
+  direction: 'forward' | 'backward';
+  cursor?: LogCursor;
+  /** Timestamps in [from, to). */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface GroupEventsQuery {
+  /** Exclusive: the last event already seen. */
+  after?: LogCursor;
+  /** Timestamps in [from, to). */
+  from?: number;
+  to?: number;
+  /** Only these streams (by id); each is scanned on its own index. */
+  streamIds?: number[];
+  limit: number;
+}
+
+/**
+ * CloudWatch Logs: groups, streams and events. Events are indexed by (stream, timestamp,
+ * seq) and (group, timestamp, seq), so every read is a range scan of one page.
+ */
+export interface LogsRepository {
+  /** Throws StoreError('Conflict') if the (account, region, name) exists. */
+  createGroup(g: Omit<LogGroupRecord, 'id' | 'storedBytes'>): Promise<LogGroupRecord>;
+  getGroup(account: string, region: string, name: string): Promise<LogGroupRecord | undefined>;
+  /** Name order; `prefix` and `contains` (a substring) filter, `after` is exclusive. */
+  listGroups(account: string, region: string, q: { prefix?: string; contains?: string; logGroupClass?: string; after?: string; limit: number }): Promise<LogGroupRecord[]>;
+  /** null removes the retention policy. */
+  updateGroup(id: number, patch: { retentionInDays?: number | null; tags?: Record<string, string>; deletionProtection?: boolean }): Promise<void>;
+  /** Removes the group, its streams and their events. */
+  deleteGroup(id: number): Promise<void>;
+  /** Every group (of any account and region) that has a retention policy. */
+  groupsWithRetention(): Promise<LogGroupRecord[]>;
+  /** Throws StoreError('Conflict') if the stream exists in the group. */
+  createStream(s: Omit<LogStreamRecord, 'id'>): Promise<LogStreamRecord>;
+  getStream(groupId: number, name: string): Promise<LogStreamRecord | undefined>;
+  listStreams(groupId: number, q: LogStreamQuery): Promise<LogStreamRecord[]>;
+  /** Removes the stream and its events. */
+  deleteStream(id: number): Promise<void>;
+  /** Appends events (any order) and updates the stream's and group's statistics. */
+  putEvents(groupId: number, streamId: number, events: Array<{ timestamp: number; message: string }>, ingestionTime: number): Promise<LogEventRecord[]>;
+  /** One stream's events in (timestamp, seq) order, from a cursor either way. */
+  streamEvents(streamId: number, q: StreamEventsQuery): Promise<LogEventRecord[]>;
+  /** A group's events in (timestamp, seq) order across its streams, with their stream names. */
+  groupEvents(groupId: number, q: GroupEventsQuery): Promise<LogEventRecord[]>;
+  /** Deletes up to `limit` events older than `timestamp`; returns how many went. */
+  deleteEventsBefore(groupId: number, timestamp: number, limit: number): Promise<number>;
+}
+
 export interface Transaction {
   readonly s3: S3Repository;
   readonly docs: DocumentRepository;
+  readonly logs: LogsRepository;
   /** Runs after a successful commit (e.g. deleting a replaced object's file). */
   afterCommit(hook: () => unknown): void;
 }
@@ -147,6 +253,7 @@ export interface MetadataStore {
   /** Reads outside a transaction. */
   readonly s3: S3Repository;
   readonly docs: DocumentRepository;
+  readonly logs: LogsRepository;
   /**
    * Runs `fn` atomically. `fn` must await only this transaction's own calls; hooks
    * registered with afterCommit run once the commit is durable.

@@ -9,6 +9,7 @@ import {
   type ListObjectsQuery,
   type MetadataStore,
   type DocumentRepository,
+  type LogsRepository,
   type ObjectRecord,
   type PartRecord,
   type PutCondition,
@@ -17,6 +18,7 @@ import {
   type Transaction,
 } from './metadata.js';
 import { log } from '../util/log.js';
+import { SqliteLogsRepository } from './sqlite-logs.js';
 
 /**
  * SQLite metadata store (better-sqlite3, WAL). WAL with synchronous=NORMAL survives
@@ -87,6 +89,42 @@ const MIGRATIONS: string[] = [
      value TEXT NOT NULL,
      PRIMARY KEY (bucket_id, name)
    ) WITHOUT ROWID;`,
+  // CloudWatch Logs (src/storage/sqlite-logs.ts).
+  `CREATE TABLE log_groups (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     account TEXT NOT NULL,
+     region TEXT NOT NULL,
+     name TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     retention_days INTEGER,
+     kms_key_id TEXT,
+     log_group_class TEXT NOT NULL,
+     deletion_protection INTEGER NOT NULL DEFAULT 0,
+     tags TEXT NOT NULL,
+     stored_bytes INTEGER NOT NULL DEFAULT 0,
+     UNIQUE (account, region, name)
+   );
+   CREATE TABLE log_streams (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     group_id INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     first_event INTEGER,
+     last_event INTEGER NOT NULL DEFAULT -1,
+     last_ingestion INTEGER,
+     UNIQUE (group_id, name)
+   );
+   CREATE INDEX log_streams_by_last_event ON log_streams(group_id, last_event, name);
+   CREATE TABLE log_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     group_id INTEGER NOT NULL,
+     stream_id INTEGER NOT NULL,
+     timestamp INTEGER NOT NULL,
+     ingestion_time INTEGER NOT NULL,
+     message TEXT NOT NULL
+   );
+   CREATE INDEX log_events_by_stream ON log_events(stream_id, timestamp, seq);
+   CREATE INDEX log_events_by_group ON log_events(group_id, timestamp, seq);`,
 ];
 
 class SqliteDocumentRepository implements DocumentRepository {
@@ -447,9 +485,11 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly s3: S3Repository;
   private readonly db: Database.Database;
   readonly docs: DocumentRepository;
+  readonly logs: LogsRepository;
   private readonly readDb: Database.Database;
   private readonly writeS3: S3Repository;
   private readonly writeDocs: DocumentRepository;
+  private readonly writeLogs: LogsRepository;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly begin: Statement;
   private readonly commit: Statement;
@@ -468,6 +508,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.s3 = new SqliteS3Repository(this.readDb);
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);
+    this.writeLogs = new SqliteLogsRepository(this.db);
+    this.logs = new SqliteLogsRepository(this.readDb);
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
@@ -488,7 +530,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const run = async (): Promise<T> => {
       this.begin.run();
       try {
-        const result = await fn({ s3: this.writeS3, docs: this.writeDocs, afterCommit: (h) => hooks.push(h) });
+        const result = await fn({ s3: this.writeS3, docs: this.writeDocs, logs: this.writeLogs, afterCommit: (h) => hooks.push(h) });
         this.commit.run();
         return result;
       } catch (e) {

@@ -8,6 +8,10 @@ import {
   prefixSuccessor,
   type BucketRecord,
   type ListObjectsPage,
+  type LogEventRecord,
+  type LogGroupRecord,
+  type LogStreamQuery,
+  type StreamEventsQuery,
   type ListObjectsQuery,
   type MetadataStore,
   type ObjectRecord,
@@ -352,6 +356,202 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         });
         assert.deepEqual(await iam.get('111111111111', 'user', 'ann'), { UserName: 'ann', n: 3 });
         assert.deepEqual(await iam.accounts(), ['111111111111']);
+      });
+    });
+
+    describe('logs', () => {
+      let fx: StoreFixture;
+      beforeEach(async () => (fx = await makeStore()));
+      afterEach(() => fx.dispose());
+
+      const group = (name: string, over: Partial<Omit<LogGroupRecord, 'id' | 'storedBytes'>> = {}): Omit<LogGroupRecord, 'id' | 'storedBytes'> => ({
+        account: '111111111111',
+        region: 'us-east-1',
+        name,
+        createdAt: 1_700_000_000_000,
+        logGroupClass: 'STANDARD',
+        deletionProtection: false,
+        tags: {},
+        ...over,
+      });
+      const ev = (timestamp: number, message: string) => ({ timestamp, message });
+      const msgs = (rows: LogEventRecord[]) => rows.map((r) => r.message);
+
+      it('groups: create, get per (account, region), duplicate → Conflict, update, delete', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/app', { tags: { a: '1' }, kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k', retentionInDays: 7 })));
+        assert.equal(typeof g.id, 'number');
+        assert.equal(g.storedBytes, 0);
+        sameRecord(await st.logs.getGroup('111111111111', 'us-east-1', '/app'), g);
+        assert.equal(await st.logs.getGroup('111111111111', 'eu-west-1', '/app'), undefined);
+        assert.equal(await st.logs.getGroup('222222222222', 'us-east-1', '/app'), undefined);
+        const dup = await storeErrorOf(st.transaction((tx) => tx.logs.createGroup(group('/app'))));
+        assert.equal(dup.kind, 'Conflict');
+        // The same name in another region or account is another group.
+        await st.transaction((tx) => tx.logs.createGroup(group('/app', { region: 'eu-west-1' })));
+        await st.transaction((tx) => tx.logs.createGroup(group('/app', { account: '222222222222' })));
+        await st.transaction((tx) => tx.logs.updateGroup(g.id, { retentionInDays: null, tags: { b: '2' }, deletionProtection: true }));
+        const updated = (await st.logs.getGroup('111111111111', 'us-east-1', '/app'))!;
+        assert.equal(updated.retentionInDays, undefined);
+        assert.deepEqual(updated.tags, { b: '2' });
+        assert.equal(updated.deletionProtection, true);
+        assert.equal(updated.kmsKeyId, 'arn:aws:kms:us-east-1:111111111111:key/k');
+        await st.transaction((tx) => tx.logs.deleteGroup(g.id));
+        assert.equal(await st.logs.getGroup('111111111111', 'us-east-1', '/app'), undefined);
+        assert.ok(await st.logs.getGroup('111111111111', 'eu-west-1', '/app'));
+      });
+
+      it('listGroups: name order within one account and region, prefix, substring, class, after, limit', async () => {
+        const st = fx.store;
+        await st.transaction(async (tx) => {
+          for (const n of ['/b/x', '/a/DataLogs', '/a/one', 'GroupDataLogs', '/a/two', 'datalogs']) await tx.logs.createGroup(group(n, n === '/a/two' ? { logGroupClass: 'INFREQUENT_ACCESS' } : {}));
+          await tx.logs.createGroup(group('/a/elsewhere', { region: 'eu-west-1' }));
+          await tx.logs.createGroup(group('/a/other-account', { account: '222222222222' }));
+        });
+        const names = async (q: { prefix?: string; contains?: string; logGroupClass?: string; after?: string; limit: number }) =>
+          (await st.logs.listGroups('111111111111', 'us-east-1', q)).map((g) => g.name);
+        assert.deepEqual(await names({ limit: 50 }), ['/a/DataLogs', '/a/one', '/a/two', '/b/x', 'GroupDataLogs', 'datalogs']);
+        assert.deepEqual(await names({ prefix: '/a/', limit: 50 }), ['/a/DataLogs', '/a/one', '/a/two']);
+        assert.deepEqual(await names({ prefix: '/a/', limit: 2 }), ['/a/DataLogs', '/a/one']);
+        assert.deepEqual(await names({ prefix: '/a/', after: '/a/one', limit: 50 }), ['/a/two']);
+        assert.deepEqual(await names({ contains: 'DataLogs', limit: 50 }), ['/a/DataLogs', 'GroupDataLogs']);
+        assert.deepEqual(await names({ logGroupClass: 'INFREQUENT_ACCESS', limit: 50 }), ['/a/two']);
+        assert.deepEqual(await names({ after: 'GroupDataLogs', limit: 50 }), ['datalogs']);
+      });
+
+      it('streams: create, duplicate → Conflict, list by name or last event time, both ways, paged', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/s')));
+        const ids: Record<string, number> = {};
+        await st.transaction(async (tx) => {
+          for (const n of ['c', 'a', 'b', 'app-2', 'app-1']) ids[n] = (await tx.logs.createStream({ groupId: g.id, name: n, createdAt: 1 })).id;
+        });
+        assert.equal((await storeErrorOf(st.transaction((tx) => tx.logs.createStream({ groupId: g.id, name: 'a', createdAt: 2 })))).kind, 'Conflict');
+        // Last events: a → 30, b → 10, c → 20; app-* have none.
+        await st.transaction(async (tx) => {
+          await tx.logs.putEvents(g.id, ids.a!, [ev(5, 'a1'), ev(30, 'a2')], 100);
+          await tx.logs.putEvents(g.id, ids.b!, [ev(10, 'b1')], 101);
+          await tx.logs.putEvents(g.id, ids.c!, [ev(20, 'c1')], 102);
+        });
+        const s = (await st.logs.getStream(g.id, 'a'))!;
+        assert.deepEqual([s.firstEventTimestamp, s.lastEventTimestamp, s.lastIngestionTime], [5, 30, 100]);
+        const fresh = (await st.logs.getStream(g.id, 'app-1'))!;
+        assert.deepEqual([fresh.firstEventTimestamp, fresh.lastEventTimestamp, fresh.lastIngestionTime], [undefined, undefined, undefined]);
+        const list = async (q: Partial<LogStreamQuery>) => (await st.logs.listStreams(g.id, { orderBy: 'LogStreamName', descending: false, limit: 50, ...q })).map((x) => x.name);
+        assert.deepEqual(await list({}), ['a', 'app-1', 'app-2', 'b', 'c']);
+        assert.deepEqual(await list({ descending: true }), ['c', 'b', 'app-2', 'app-1', 'a']);
+        assert.deepEqual(await list({ prefix: 'app-' }), ['app-1', 'app-2']);
+        assert.deepEqual(await list({ after: { name: 'app-2' } }), ['b', 'c']);
+        assert.deepEqual(await list({ descending: true, after: { name: 'b' }, limit: 2 }), ['app-2', 'app-1']);
+        assert.deepEqual(await list({ orderBy: 'LastEventTime' }), ['app-1', 'app-2', 'b', 'c', 'a']);
+        assert.deepEqual(await list({ orderBy: 'LastEventTime', descending: true }), ['a', 'c', 'b', 'app-2', 'app-1']);
+        assert.deepEqual(await list({ orderBy: 'LastEventTime', after: { name: 'app-2' } }), ['b', 'c', 'a']);
+        assert.deepEqual(await list({ orderBy: 'LastEventTime', after: { name: 'b', lastEventTimestamp: 10 }, limit: 1 }), ['c']);
+        assert.deepEqual(await list({ orderBy: 'LastEventTime', descending: true, after: { name: 'c', lastEventTimestamp: 20 } }), ['b', 'app-2', 'app-1']);
+      });
+
+      it('events: stored by (timestamp, seq) whatever the write order; stream reads both ways from a cursor, in [from, to)', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/e')));
+        const sid = await st.transaction(async (tx) => (await tx.logs.createStream({ groupId: g.id, name: 's', createdAt: 1 })).id);
+        const other = await st.transaction(async (tx) => (await tx.logs.createStream({ groupId: g.id, name: 'o', createdAt: 1 })).id);
+        const written = await st.transaction(async (tx) => {
+          const a = await tx.logs.putEvents(g.id, sid, [ev(300, 'c'), ev(100, 'a'), ev(200, 'b1')], 1000);
+          await tx.logs.putEvents(g.id, other, [ev(150, 'other')], 1001);
+          const b = await tx.logs.putEvents(g.id, sid, [ev(200, 'b2'), ev(400, 'd')], 1002);
+          return [...a, ...b];
+        });
+        assert.deepEqual(written.map((w) => [w.message, w.streamId, w.ingestionTime]), [['c', sid, 1000], ['a', sid, 1000], ['b1', sid, 1000], ['b2', sid, 1002], ['d', sid, 1002]]);
+        const seqs = written.map((w) => w.seq);
+        assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'seq grows with ingestion');
+        const read = (q: Partial<StreamEventsQuery>) => st.logs.streamEvents(sid, { direction: 'forward', limit: 100, ...q });
+        assert.deepEqual(msgs(await read({})), ['a', 'b1', 'b2', 'c', 'd']);
+        assert.deepEqual(msgs(await read({ direction: 'backward' })), ['d', 'c', 'b2', 'b1', 'a']);
+        assert.deepEqual(msgs(await read({ limit: 2 })), ['a', 'b1']);
+        const b1 = written.find((w) => w.message === 'b1')!;
+        assert.deepEqual(msgs(await read({ cursor: { timestamp: b1.timestamp, seq: b1.seq } })), ['b2', 'c', 'd']);
+        assert.deepEqual(msgs(await read({ direction: 'backward', cursor: { timestamp: b1.timestamp, seq: b1.seq } })), ['a']);
+        assert.deepEqual(msgs(await read({ from: 200, to: 400 })), ['b1', 'b2', 'c']);
+        assert.deepEqual(msgs(await read({ direction: 'backward', from: 200, to: 400, limit: 2 })), ['c', 'b2']);
+        assert.deepEqual(msgs(await read({ cursor: { timestamp: 400, seq: seqs[4]! } })), []);
+        const got = (await read({ limit: 1 }))[0]!;
+        assert.deepEqual(got, { seq: written[1]!.seq, streamId: sid, timestamp: 100, ingestionTime: 1000, message: 'a' });
+        // The group saw 6 messages' bytes.
+        assert.equal((await st.logs.getGroup('111111111111', 'us-east-1', '/e'))!.storedBytes, 'cab1b2d'.length + 'other'.length);
+      });
+
+      it('group reads interleave streams in (timestamp, seq) order with stream names, from a cursor, or only named streams', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/g')));
+        const elsewhere = await st.transaction((tx) => tx.logs.createGroup(group('/elsewhere')));
+        const id = async (gid: number, n: string) => st.transaction(async (tx) => (await tx.logs.createStream({ groupId: gid, name: n, createdAt: 1 })).id);
+        const x = await id(g.id, 'x');
+        const y = await id(g.id, 'y');
+        const z = await id(g.id, 'z');
+        const w = await id(elsewhere.id, 'x');
+        await st.transaction(async (tx) => {
+          await tx.logs.putEvents(g.id, x, [ev(1, 'x1'), ev(3, 'x3'), ev(5, 'x5')], 10);
+          await tx.logs.putEvents(g.id, y, [ev(2, 'y2'), ev(3, 'y3')], 11);
+          await tx.logs.putEvents(g.id, z, [ev(4, 'z4')], 12);
+          await tx.logs.putEvents(elsewhere.id, w, [ev(1, 'not mine')], 13);
+        });
+        const all = await st.logs.groupEvents(g.id, { limit: 100 });
+        assert.deepEqual(msgs(all), ['x1', 'y2', 'x3', 'y3', 'z4', 'x5']);
+        assert.deepEqual(all.map((e) => e.streamName), ['x', 'y', 'x', 'y', 'z', 'x']);
+        const page1 = await st.logs.groupEvents(g.id, { limit: 3 });
+        const last = page1[2]!;
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { after: { timestamp: last.timestamp, seq: last.seq }, limit: 100 })), ['y3', 'z4', 'x5']);
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { from: 3, to: 5, limit: 100 })), ['x3', 'y3', 'z4']);
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { streamIds: [z, x], limit: 100 })), ['x1', 'x3', 'z4', 'x5']);
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { streamIds: [x, y], limit: 3 })), ['x1', 'y2', 'x3']);
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { streamIds: [w], limit: 100 })), [], 'a stream of another group');
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { streamIds: [x, y], after: { timestamp: 3, seq: all[2]!.seq }, limit: 100 })), ['y3', 'x5']);
+      });
+
+      it('deleteEventsBefore removes only older events of that group, in batches, and storedBytes follows', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/r', { retentionInDays: 1 })));
+        const keep = await st.transaction((tx) => tx.logs.createGroup(group('/keep')));
+        const s = await st.transaction(async (tx) => (await tx.logs.createStream({ groupId: g.id, name: 's', createdAt: 1 })).id);
+        const k = await st.transaction(async (tx) => (await tx.logs.createStream({ groupId: keep.id, name: 's', createdAt: 1 })).id);
+        await st.transaction(async (tx) => {
+          await tx.logs.putEvents(g.id, s, [ev(1, 'old1'), ev(2, 'old2'), ev(3, 'old3'), ev(10, 'new')], 1);
+          await tx.logs.putEvents(keep.id, k, [ev(1, 'other')], 1);
+        });
+        assert.equal(await st.transaction((tx) => tx.logs.deleteEventsBefore(g.id, 10, 2)), 2);
+        assert.equal(await st.transaction((tx) => tx.logs.deleteEventsBefore(g.id, 10, 2)), 1);
+        assert.equal(await st.transaction((tx) => tx.logs.deleteEventsBefore(g.id, 10, 2)), 0);
+        assert.deepEqual(msgs(await st.logs.streamEvents(s, { direction: 'forward', limit: 10 })), ['new']);
+        assert.equal((await st.logs.getGroup('111111111111', 'us-east-1', '/r'))!.storedBytes, 3);
+        assert.deepEqual(msgs(await st.logs.streamEvents(k, { direction: 'forward', limit: 10 })), ['other']);
+        assert.deepEqual((await st.logs.groupsWithRetention()).map((x) => x.name), ['/r']);
+      });
+
+      it('deleting a stream or a group removes its events; a rolled-back append leaves nothing', async () => {
+        const st = fx.store;
+        const g = await st.transaction((tx) => tx.logs.createGroup(group('/d')));
+        const [a, b] = await st.transaction(async (tx) => [(await tx.logs.createStream({ groupId: g.id, name: 'a', createdAt: 1 })).id, (await tx.logs.createStream({ groupId: g.id, name: 'b', createdAt: 1 })).id]);
+        await st.transaction(async (tx) => {
+          await tx.logs.putEvents(g.id, a!, [ev(1, 'aaaa')], 1);
+          await tx.logs.putEvents(g.id, b!, [ev(2, 'bb')], 1);
+        });
+        await assert.rejects(
+          st.transaction(async (tx) => {
+            await tx.logs.putEvents(g.id, a!, [ev(3, 'rolled back')], 2);
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { limit: 10 })), ['aaaa', 'bb']);
+        assert.equal((await st.logs.getGroup('111111111111', 'us-east-1', '/d'))!.storedBytes, 6);
+        await st.transaction((tx) => tx.logs.deleteStream(a!));
+        assert.equal(await st.logs.getStream(g.id, 'a'), undefined);
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { limit: 10 })), ['bb']);
+        assert.equal((await st.logs.getGroup('111111111111', 'us-east-1', '/d'))!.storedBytes, 2);
+        await st.transaction((tx) => tx.logs.deleteGroup(g.id));
+        assert.deepEqual(msgs(await st.logs.groupEvents(g.id, { limit: 10 })), []);
+        assert.deepEqual(msgs(await st.logs.streamEvents(b!, { direction: 'forward', limit: 10 })), []);
+        assert.equal(await st.logs.getStream(g.id, 'b'), undefined);
       });
     });
 

@@ -142,7 +142,7 @@ describe('operations the models know but Nimbus does not implement yet', () => {
       [['iam', 'list-server-certificates'], 'ListServerCertificates'],
       // AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (boto3 honours it), so name the endpoint.
       [['sqs', 'list-queues', '--endpoint-url', s.url], 'ListQueues'],
-      [['logs', 'describe-log-groups'], 'DescribeLogGroups'],
+      [['logs', 'describe-metric-filters'], 'DescribeMetricFilters'],
       [['events', 'list-rules'], 'ListRules'],
       [['apigatewayv2', 'get-apis'], 'GetApis'],
       [['s3api', 'get-bucket-versioning', '--bucket', 'x'], 'GetBucketVersioning'],

@@ -12,7 +12,8 @@ import { IamAccounts } from './services/iam/state.js';
 import { SqliteMetadataStore } from './storage/sqlite.js';
 import { FileBlobStore } from './storage/blobs.js';
 import { log, setLogLevel } from './util/log.js';
-import { shutdownLambda } from './services/lambda/runtime.js';
+import { setLambdaLogWriter, shutdownLambda } from './services/lambda/runtime.js';
+import { appendLogEvents } from './services/logs/ingest.js';
 import { resumeAsyncInvocations, stopAsyncInvocations } from './services/lambda/async.js';
 import { startLogsBackground } from './services/logs/retention.js';
 
@@ -54,6 +55,10 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     blobs,
     url: '',
   };
+  // Every Lambda invocation's START/END/REPORT lines and output go to CloudWatch Logs.
+  setLambdaLogWriter((rt, t, events) => {
+    appendLogEvents(rt, { accountId: t.accountId, region: t.region, group: t.group, stream: t.stream, events }).catch((e) => log.warn(`lambda logs to ${t.group}: ${(e as Error).message}`));
+  });
   const http = createHttpServer(runtime);
   await new Promise<void>((res, rej) => {
     http.server.once('error', rej);

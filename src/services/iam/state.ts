@@ -270,9 +270,13 @@ export class IamState {
     await this.dropExpiredSessions();
   }
 
-  /** Temporary credentials past their expiration are refused anyway; forget them. */
+  /**
+   * Temporary credentials a week past their expiration are forgotten. Until then a request
+   * with them gets ExpiredToken, as on AWS (whose tokens describe themselves), rather than
+   * an unknown-key error.
+   */
   async dropExpiredSessions(): Promise<number> {
-    const t = now();
+    const t = now() - 7 * 24 * 3600_000;
     const expired = this.list('session').filter((s) => Date.parse(s.Expiration) < t);
     if (expired.length) await this.write(async (tx) => Promise.all(expired.map((s) => tx.delete('session', s.AccessKeyId))));
     return expired.length;

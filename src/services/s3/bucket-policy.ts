@@ -145,15 +145,19 @@ export async function getBucketPolicyStatus(input: Input, ctx: RequestContext) {
   return { PolicyStatus: { IsPublic: entry.policy.isPublic && !effectivePab(ctx, entry)?.RestrictPublicBuckets } };
 }
 
-export async function putPublicAccessBlock(input: Input, ctx: RequestContext) {
-  const bucket = await requireBucket(ctx, input.Bucket);
-  const c = input.PublicAccessBlockConfiguration ?? {};
-  const pab: PublicAccessBlock = {
+/** A PublicAccessBlockConfiguration as given: settings left out are off. */
+export function publicAccessBlockOf(c: Partial<PublicAccessBlock> = {}): PublicAccessBlock {
+  return {
     BlockPublicAcls: c.BlockPublicAcls === true,
     IgnorePublicAcls: c.IgnorePublicAcls === true,
     BlockPublicPolicy: c.BlockPublicPolicy === true,
     RestrictPublicBuckets: c.RestrictPublicBuckets === true,
   };
+}
+
+export async function putPublicAccessBlock(input: Input, ctx: RequestContext) {
+  const bucket = await requireBucket(ctx, input.Bucket);
+  const pab = publicAccessBlockOf(input.PublicAccessBlockConfiguration);
   await ctx.runtime.store.transaction((tx) => tx.s3.putBucketConfig(bucket.id, PAB, JSON.stringify(pab)));
   forgetBucket(bucket.name);
   return {};

@@ -3,7 +3,7 @@ import { RestXmlCodec } from '../../protocol/rest-xml.js';
 import { CommonErrors, defineErrors } from '../../protocol/errors.js';
 import type { RequestContext } from '../../server/context.js';
 import type { ServiceDef } from '../types.js';
-import type { PublicAccessBlock } from '../s3/bucket-policy.js';
+import { publicAccessBlockOf, type PublicAccessBlock } from '../s3/bucket-policy.js';
 import { S3Errors } from '../s3/errors.js';
 
 /**
@@ -37,13 +37,7 @@ export function accountPublicAccessBlock(ctx: RequestContext, accountId: string)
 
 async function putPublicAccessBlock(input: Input, ctx: RequestContext) {
   const state = accountSettings(input, ctx);
-  const c = input.PublicAccessBlockConfiguration ?? {};
-  const pab: PublicAccessBlock = {
-    BlockPublicAcls: c.BlockPublicAcls === true,
-    IgnorePublicAcls: c.IgnorePublicAcls === true,
-    BlockPublicPolicy: c.BlockPublicPolicy === true,
-    RestrictPublicBuckets: c.RestrictPublicBuckets === true,
-  };
+  const pab = publicAccessBlockOf(input.PublicAccessBlockConfiguration);
   await state.write(async (tx) => {
     const doc = (await tx.get('account', 'settings')) ?? { Aliases: [] };
     await tx.put('account', 'settings', { ...doc, S3PublicAccessBlock: pab });

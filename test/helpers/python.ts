@@ -51,3 +51,19 @@ export function awsFails(url: string, args: string[]): { status: number | null; 
 export function runPython(url: string, script: string): string {
   return execFileSync(python(), ['-c', script], { env: awsEnv(url, { NIMBUS_URL: url }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
+
+/**
+ * An AWS CLI v2 (for what only v2 has: `aws logs tail`, `--cli-binary-format`). The
+ * machine's `aws` is v1 (pip); CI installs Debian's `awscli` package, which is v2, at
+ * /usr/bin/aws. NIMBUS_AWS_CLI_V2 may point elsewhere. v2.9 predates AWS_ENDPOINT_URL:
+ * pass --endpoint-url.
+ */
+export function requireAwsCliV2(): string {
+  const bin = process.env.NIMBUS_AWS_CLI_V2 ?? '/usr/bin/aws';
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  const v = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (r.status !== 0 || !v.startsWith('aws-cli/2')) {
+    throw new Error(`the AWS CLI v2 is required for this test but "${bin} --version" gave ${JSON.stringify(v || String(r.error))}. Install it with: apt-get install awscli (Debian 12 packages v2), or set NIMBUS_AWS_CLI_V2`);
+  }
+  return bin;
+}

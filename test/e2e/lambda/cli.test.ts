@@ -26,15 +26,17 @@ function ok(args: string[]): any {
   return r.stdout.trim() ? JSON.parse(r.stdout) : {};
 }
 
+// Copies incoming/<k>.jpg to thumbs/<k>.jpg in $BUCKET with boto3 (no endpoint configured).
 const FUNCTION_PY = `import json, os
 import boto3
 
 def lambda_handler(event, context):
     print("thumbs got", json.dumps(event))
     s3 = boto3.client("s3")
-    s3.put_object(Bucket=os.environ["BUCKET"], Key="thumbs/%s.txt" % event["k"], Body=b"small")
+    bucket = os.environ["BUCKET"]
+    s3.copy_object(Bucket=bucket, Key="thumbs/%s.jpg" % event["k"], CopySource={"Bucket": bucket, "Key": "incoming/%s.jpg" % event["k"]})
     try:
-        s3.delete_bucket(Bucket=os.environ["BUCKET"])
+        s3.delete_bucket(Bucket=bucket)
         denied = False
     except Exception as e:
         denied = "AccessDenied" in str(e)
@@ -62,7 +64,9 @@ describe('Lambda with the AWS CLI', () => {
     assert.equal(aws(['s3', 'mb', 's3://photos']).status, 0);
     ok(['iam', 'create-role', '--role-name', 'lambda-exec', '--assume-role-policy-document', 'file://lambda-trust.json']);
     ok(['iam', 'attach-role-policy', '--role-name', 'lambda-exec', '--policy-arn', 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
-    ok(['iam', 'put-role-policy', '--role-name', 'lambda-exec', '--policy-name', 'photos', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::photos/*' }] })]);
+    ok(['iam', 'put-role-policy', '--role-name', 'lambda-exec', '--policy-name', 'photos', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/incoming/*' }, { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::photos/thumbs/*' }] })]);
+    writeFileSync(join(dir, 'cat.jpg'), Buffer.alloc(3000, 7));
+    for (const k of [1, 2, 3]) assert.equal(aws(['s3', 'cp', 'cat.jpg', `s3://photos/incoming/${k}.jpg`]).status, 0);
     const fn = ok([
       'lambda', 'create-function', '--function-name', 'thumbs', '--runtime', 'python3.12', '--handler', 'lambda_function.lambda_handler',
       '--role', 'arn:aws:iam::000000000000:role/lambda-exec', '--zip-file', 'fileb://fn.zip', '--environment', 'Variables={BUCKET=photos}',
@@ -83,7 +87,7 @@ describe('Lambda with the AWS CLI', () => {
     assert.equal(r.ExecutedVersion, '$LATEST');
     const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
     assert.equal(out.k, 1);
-    // The role may put objects in photos but not delete the bucket: enforced inside the function.
+    // The role may copy within photos but not delete the bucket: enforced inside the function.
     assert.equal(out.deleteDenied, true);
     assert.equal(out.remaining, true);
     const tail = Buffer.from(r.LogResult, 'base64').toString('utf8');
@@ -91,9 +95,27 @@ describe('Lambda with the AWS CLI', () => {
     assert.match(tail, /thumbs got \{"k": 1\}/);
     assert.match(tail, new RegExp(`END RequestId: ${out.request}`));
     assert.match(tail, /REPORT RequestId: .*\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB/);
-    // boto3 inside the function reached Nimbus with the role's credentials.
-    const obj = ok(['s3api', 'head-object', '--bucket', 'photos', '--key', 'thumbs/1.txt']);
-    assert.equal(obj.ContentLength, 5);
+    // boto3 inside the function reached Nimbus with the role's credentials and copied it.
+    const obj = ok(['s3api', 'head-object', '--bucket', 'photos', '--key', 'thumbs/1.jpg']);
+    assert.equal(obj.ContentLength, 3000);
+  });
+
+  it('the same code under a role that forbids the copy fails inside the function with AccessDenied', () => {
+    ok(['iam', 'create-role', '--role-name', 'lambda-logs-only', '--assume-role-policy-document', 'file://lambda-trust.json']);
+    ok(['iam', 'attach-role-policy', '--role-name', 'lambda-logs-only', '--policy-arn', 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+    ok([
+      'lambda', 'create-function', '--function-name', 'thumbs-no-s3', '--runtime', 'python3.12', '--handler', 'lambda_function.lambda_handler',
+      '--role', 'arn:aws:iam::000000000000:role/lambda-logs-only', '--zip-file', 'fileb://fn.zip', '--environment', 'Variables={BUCKET=photos}',
+    ]);
+    assert.equal(aws(['lambda', 'wait', 'function-active', '--function-name', 'thumbs-no-s3']).status, 0);
+    const r = ok(['lambda', 'invoke', '--function-name', 'thumbs-no-s3', '--payload', '{"k":1}', 'denied.json']);
+    assert.equal(r.FunctionError, 'Unhandled');
+    const err = JSON.parse(readFileSync(join(dir, 'denied.json'), 'utf8'));
+    // The Python runtime reports the exception's class: botocore's error class for the code.
+    assert.match(err.errorType, /^(ClientError|AccessDenied)$/);
+    assert.match(err.errorMessage, /AccessDenied.*User: arn:aws:sts::000000000000:assumed-role\/lambda-logs-only\/thumbs-no-s3 is not authorized to perform: s3:(GetObject|PutObject)/);
+    assert.ok(Array.isArray(err.stackTrace));
+    ok(['lambda', 'delete-function', '--function-name', 'thumbs-no-s3']);
   });
 
   it("writes the function's log to /aws/lambda/thumbs, readable with filter-log-events", () => {

@@ -5,6 +5,7 @@ import { bucketFromHost } from './resolve-service.js';
 import { collect, guardIncomplete, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
 import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
+import { functionUrlHost, serveFunctionUrl } from '../services/lambda/url-serve.js';
 import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
@@ -39,6 +40,16 @@ export async function handle(req: IncomingMessage, res: ServerResponse, runtime:
 
 async function run(ctx: RequestContext): Promise<void> {
   const { runtime } = ctx;
+  const fnUrl = functionUrlHost(ctx.header('host'));
+  if (fnUrl) {
+    // A Lambda function URL: the whole request is the function's (any path, method and
+    // body); not an AWS API call, so none of the stages below apply. AWS_IAM URLs borrow
+    // the authenticate stage.
+    const lambdaService = runtime.services.get('lambda');
+    ctx.service = lambdaService;
+    setRequestIds(ctx, lambdaService);
+    return serveFunctionUrl(ctx, fnUrl, (auth) => authenticate(ctx, lambdaService, auth));
+  }
   try {
     ctx.query = parseQuery(ctx.rawQuery);
   } catch {

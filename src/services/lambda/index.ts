@@ -10,6 +10,7 @@ import * as settings from './settings.js';
 import * as asyncInvoke from './async.js';
 import { invoke } from './invoke.js';
 import { addPermission, functionResourceInfo, getPolicy, removePermission } from './permissions.js';
+import { urlOperations } from './urls.js';
 
 /**
  * Lambda (rest-json, 2015-03-31): operation → handler, IAM action and resource ARN.
@@ -81,5 +82,6 @@ export const lambdaService: ServiceDef = {
     AddLayerVersionPermission: on(layers.addLayerVersionPermission, 'AddLayerVersionPermission', layers.layerResourceArn),
     RemoveLayerVersionPermission: on(layers.removeLayerVersionPermission, 'RemoveLayerVersionPermission', layers.layerResourceArn),
     GetLayerVersionPolicy: on(layers.getLayerVersionPolicy, 'GetLayerVersionPolicy', layers.layerResourceArn),
+    ...urlOperations,
   },
 };

@@ -63,8 +63,9 @@ export async function addPermission(input: Input, ctx: RequestContext) {
     if (input.PrincipalOrgID) equals['aws:PrincipalOrgID'] = input.PrincipalOrgID;
     if (input.FunctionUrlAuthType) equals['lambda:FunctionUrlAuthType'] = input.FunctionUrlAuthType;
     if (input.EventSourceToken) equals['lambda:EventSourceToken'] = input.EventSourceToken;
-    if (input.InvokedViaFunctionUrl) equals['lambda:InvokedViaFunctionUrl'] = 'true';
     if (Object.keys(equals).length) condition.StringEquals = equals;
+    // A boolean key: AWS writes it with Bool.
+    if (input.InvokedViaFunctionUrl) condition.Bool = { 'lambda:InvokedViaFunctionUrl': 'true' };
     const st: PolicyStatement = {
       Sid: input.StatementId,
       Effect: 'Allow',

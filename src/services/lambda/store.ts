@@ -11,6 +11,8 @@ import { LambdaErrors } from './errors.js';
  */
 export const FUNCTION = 'lambda.function';
 export const LAYER = 'lambda.layer';
+/** url-id → the function URL it names, in the function's account (see LambdaStore.findUrl). */
+export const URL_INDEX = 'lambda.url';
 
 export interface VersionConfig {
   Version: string;
@@ -69,13 +71,40 @@ export interface EventInvokeConfig {
   LastModified: string;
 }
 
+export interface UrlCors {
+  AllowCredentials?: boolean;
+  AllowHeaders?: string[];
+  AllowMethods?: string[];
+  AllowOrigins?: string[];
+  ExposeHeaders?: string[];
+  MaxAge?: number;
+}
+
+/** A function URL, kept in FunctionDoc.urlConfigs under '$LATEST' or its alias's name. */
 export interface UrlConfig {
+  /** 32 lowercase alphanumerics: the host's first label, fixed for the config's life. */
   UrlId: string;
   AuthType: 'NONE' | 'AWS_IAM';
-  Cors?: Record<string, unknown>;
+  Cors?: UrlCors;
   InvokeMode: 'BUFFERED' | 'RESPONSE_STREAM';
   CreationTime: string;
   LastModifiedTime: string;
+  /** The Qualifier the config was created with ('$LATEST' or an alias), for its FunctionArn. */
+  Qualifier?: string;
+}
+
+/** An entry of the url-id index: which function (of the entry's account) and which URL. */
+export interface UrlIndexEntry {
+  region: string;
+  name: string;
+  /** The key in FunctionDoc.urlConfigs. */
+  key: string;
+}
+
+/** Index changes written in the same transaction as a function's document. */
+export interface UrlIndexChange {
+  put?: { urlId: string; entry: UrlIndexEntry };
+  remove?: string;
 }
 
 export interface FunctionDoc {
@@ -190,15 +219,41 @@ export class LambdaStore {
    * Changes a function's document in one transaction: `fn` gets the current document
    * (read inside the transaction) and returns the new one, or null to delete it.
    */
-  async updateFunction<T>(ref: { account: string; region: string; name: string }, fn: (doc: FunctionDoc | undefined) => { doc: FunctionDoc | null | undefined; result: T }): Promise<T> {
+  async updateFunction<T>(
+    ref: { account: string; region: string; name: string },
+    fn: (doc: FunctionDoc | undefined) => { doc: FunctionDoc | null | undefined; result: T; urlIndex?: UrlIndexChange },
+  ): Promise<T> {
     const id = `${ref.region}:${ref.name}`;
     return this.store.transaction(async (tx) => {
       const cur = await tx.docs.get<FunctionDoc>(ref.account, FUNCTION, id);
-      const { doc, result } = fn(cur);
+      const { doc, result, urlIndex } = fn(cur);
       if (doc === null) await tx.docs.delete(ref.account, FUNCTION, id);
       else if (doc !== undefined) await tx.docs.put(ref.account, FUNCTION, id, doc);
+      if (urlIndex?.put) await tx.docs.put(ref.account, URL_INDEX, urlIndex.put.urlId, urlIndex.put.entry);
+      if (urlIndex?.remove) await tx.docs.delete(ref.account, URL_INDEX, urlIndex.remove);
       return result;
     });
+  }
+
+  /**
+   * The function and URL config a url-id names. The index is only a pointer: the function's
+   * document decides, so an entry left behind by DeleteFunction or DeleteAlias (which do
+   * not touch the index) finds nothing, and is dropped.
+   */
+  async findUrl(urlId: string): Promise<{ fn: FunctionDoc; key: string; config: UrlConfig } | undefined> {
+    for (const account of await this.store.docs.accounts()) {
+      const entry = await this.store.docs.get<UrlIndexEntry>(account, URL_INDEX, urlId);
+      if (!entry) continue;
+      const fn = await this.getFunction({ account, region: entry.region, name: entry.name });
+      const config = fn?.urlConfigs[entry.key];
+      if (fn && config?.UrlId === urlId) return { fn, key: entry.key, config };
+      await this.store.transaction(async (tx) => {
+        const again = await tx.docs.get<FunctionDoc>(account, FUNCTION, `${entry.region}:${entry.name}`);
+        if (again?.urlConfigs[entry.key]?.UrlId !== urlId) await tx.docs.delete(account, URL_INDEX, urlId);
+      });
+      return undefined;
+    }
+    return undefined;
   }
 
   async updateLayer<T>(account: string, region: string, name: string, fn: (doc: LayerDoc | undefined) => { doc: LayerDoc | null | undefined; result: T }): Promise<T> {

@@ -21,14 +21,32 @@ function validation(value: unknown, member: string, constraint: string) {
   return LambdaErrors.ValidationException({ message: `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}` });
 }
 
-/** The runtimes Nimbus runs (the engine's table); others are refused as AWS refuses unknown ones. */
-export function checkRuntime(runtime: string | undefined): void {
+/** The runtimes Nimbus runs. */
+const SUPPORTED = new Set(['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14', 'provided', 'provided.al2', 'provided.al2023']);
+/** Runtimes AWS no longer accepts for new or updated functions, and what it suggests instead. */
+const DEPRECATED: Record<string, string> = { nodejs: 'nodejs22.x', 'nodejs4.3': 'nodejs22.x', 'nodejs4.3-edge': 'nodejs22.x', 'nodejs6.10': 'nodejs22.x', 'nodejs8.10': 'nodejs22.x', 'nodejs10.x': 'nodejs22.x', 'nodejs12.x': 'nodejs22.x', 'nodejs14.x': 'nodejs22.x', 'nodejs16.x': 'nodejs22.x', 'python2.7': 'python3.13', 'python3.6': 'python3.13', 'python3.7': 'python3.13', 'python3.8': 'python3.13' };
+
+/**
+ * AWS's checks, in its words: a value outside the Runtime enum is a ValidationException, a
+ * deprecated runtime is refused with the suggested replacement; runtimes AWS has that
+ * Nimbus cannot run locally (Java, .NET, Ruby) are refused saying so.
+ */
+export function checkRuntime(runtime: string | undefined, model?: string[]): void {
   if (runtime === undefined) throw LambdaErrors.InvalidParameterValueException({ message: 'Runtime and Handler are mandatory parameters for functions created with deployment packages.' });
-  if (!runtimeInfo(runtime)) {
+  if (SUPPORTED.has(runtime)) {
+    runtimeInfo(runtime);
+    return;
+  }
+  const known = model ?? [];
+  if (DEPRECATED[runtime]) {
     throw LambdaErrors.InvalidParameterValueException({
-      message: `The runtime parameter of ${runtime} is not supported by Nimbus (supported: nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, python3.9 … python3.13, provided, provided.al2, provided.al2023).`,
+      message: `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (${DEPRECATED[runtime]}) while creating or updating functions.`,
     });
   }
+  if (known.length && !known.includes(runtime)) throw validation(runtime, 'runtime', `Member must satisfy enum value set: [${known.join(', ')}]`);
+  throw LambdaErrors.InvalidParameterValueException({
+    message: `The runtime parameter of ${runtime} is not supported by Nimbus, which runs nodejs18.x … nodejs24.x, python3.9 … python3.14, provided, provided.al2 and provided.al2023 locally.`,
+  });
 }
 
 export function checkLimits(input: Input): void {

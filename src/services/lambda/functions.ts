@@ -12,6 +12,11 @@ import { resolveLayers } from './layers.js';
  */
 type Input = Record<string, any>;
 
+/** The Runtime enum of the service model. */
+function runtimeEnum(ctx: RequestContext): string[] {
+  return (ctx.service?.model().shapes.Runtime as { enum?: string[] } | undefined)?.enum ?? [];
+}
+
 export function notFound(ref: FunctionRef, qualifier?: string) {
   return LambdaErrors.ResourceNotFoundException({ message: `Function not found: ${functionArn(ref.region, ref.account, ref.name, qualifier)}` });
 }
@@ -59,7 +64,7 @@ export async function createFunction(input: Input, ctx: RequestContext) {
   const ref = parseFunctionName(ctx, input.FunctionName);
   if (ref.qualifier !== undefined) throw LambdaErrors.InvalidParameterValueException({ message: 'Function name cannot be qualified when creating a function.' });
   if ((input.PackageType ?? 'Zip') !== 'Zip') throw LambdaErrors.InvalidParameterValueException({ message: 'Container images are not supported by Nimbus: use a .zip deployment package.' });
-  checkRuntime(input.Runtime);
+  checkRuntime(input.Runtime, runtimeEnum(ctx));
   if (!input.Handler && !String(input.Runtime).startsWith('provided')) {
     throw LambdaErrors.InvalidParameterValueException({ message: 'Runtime and Handler are mandatory parameters for functions created with deployment packages.' });
   }
@@ -238,7 +243,7 @@ export async function updateFunctionCode(input: Input, ctx: RequestContext) {
 export async function updateFunctionConfiguration(input: Input, ctx: RequestContext) {
   const ref = parseFunctionName(ctx, input.FunctionName);
   await requireFunction(ctx, ref);
-  if (input.Runtime !== undefined) checkRuntime(input.Runtime);
+  if (input.Runtime !== undefined) checkRuntime(input.Runtime, runtimeEnum(ctx));
   checkLimits(input);
   const role = input.Role !== undefined ? checkRole(ctx, input.Role) : undefined;
   if (role) await ctx.authorize('iam:PassRole', role, { 'iam:PassedToService': 'lambda.amazonaws.com' });

@@ -96,3 +96,26 @@ describe('invocation failures through the API', () => {
     assert.ok(events.filter((m) => /^REPORT RequestId: /.test(m)).length >= 2, events.join('\n'));
   });
 });
+
+describe('runtimes CreateFunction refuses', () => {
+  const attempt = async (Runtime: string) => {
+    try {
+      await lambda.send(new CreateFunctionCommand({ FunctionName: `rt-${Runtime.replace(/\W/g, '')}`, Runtime: Runtime as never, Handler: 'index.handler', Role: ROLE, Code: { ZipFile: await buildZip({ 'index.js': FAILING }) } }));
+      return { name: 'ok', message: '' };
+    } catch (e) {
+      return { name: (e as Error).name, message: (e as Error).message };
+    }
+  };
+
+  it('a deprecated runtime with AWS\'s suggestion, one Nimbus cannot run locally, and one that does not exist', async () => {
+    const old = await attempt('nodejs16.x');
+    assert.equal(old.name, 'InvalidParameterValueException');
+    assert.match(old.message, /The runtime parameter of nodejs16.x is no longer supported for creating or updating AWS Lambda functions\. We recommend you use the new runtime \(nodejs22.x\)/);
+    const java = await attempt('java21');
+    assert.equal(java.name, 'InvalidParameterValueException');
+    assert.match(java.message, /java21 is not supported by Nimbus/);
+    const bogus = await attempt('cobol85');
+    assert.equal(bogus.name, 'ValidationException');
+    assert.match(bogus.message, /Value 'cobol85' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set/);
+  });
+});

@@ -36,7 +36,7 @@ export const lambdaService: ServiceDef = {
   signingNames: ['lambda'],
   model: () => loadModel('lambda'),
   codec: new RestJsonCodec(),
-  authErrors: { unknownKey: 'UnrecognizedClientException', badSignature: 'InvalidSignatureException' },
+  authErrors: { unknownKey: 'UnrecognizedClientException', badSignature: 'InvalidSignatureException', accessDenied: 'AccessDeniedException' },
   requestIdStyle: 'amzn',
   resourceInfo: functionResourceInfo,
   // A 50 MB zip arrives base64-encoded inside a JSON document.

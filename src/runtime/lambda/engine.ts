@@ -58,11 +58,17 @@ export interface LambdaEngineOptions {
  */
 const SDK_SCOPES = ['@aws-sdk', '@smithy', '@aws-crypto'];
 
-/** Nimbus's installed node_modules (its real path), if it has the SDK. */
+/**
+ * The node_modules (real path) holding the @aws-sdk packages Nimbus is installed with:
+ * its own, or the nearest one above it (an npm install may hoist them).
+ */
 function defaultSdkNodeModules(): string | null {
   try {
-    const dir = path.join(packageRoot(), 'node_modules');
-    return existsSync(path.join(dir, '@aws-sdk')) ? realpathSync(dir) : null;
+    for (let dir = packageRoot(); ; dir = path.dirname(dir)) {
+      const nm = path.join(dir, 'node_modules');
+      if (existsSync(path.join(nm, '@aws-sdk'))) return realpathSync(nm);
+      if (path.dirname(dir) === dir) return null;
+    }
   } catch {
     return null;
   }

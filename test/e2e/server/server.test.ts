@@ -138,7 +138,7 @@ describe('operations the models know but Nimbus does not implement yet', () => {
     requireAwsCli();
     const s = await start();
     for (const [args, op] of [
-      [['lambda', 'list-functions'], 'ListFunctions'],
+      [['lambda', 'list-code-signing-configs'], 'ListCodeSigningConfigs'],
       [['iam', 'list-server-certificates'], 'ListServerCertificates'],
       // AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (boto3 honours it), so name the endpoint.
       [['sqs', 'list-queues', '--endpoint-url', s.url], 'ListQueues'],

@@ -297,6 +297,9 @@ async function sendError(ctx: RequestContext, e: unknown): Promise<void> {
     ctx.res.destroy();
     return;
   }
+  // Services name an authorization denial differently (Lambda's AccessDeniedException).
+  const denied = ctx.service?.authErrors.accessDenied;
+  if (denied && err.code === 'AccessDenied') err = new ServiceError(denied, { status: err.status, message: err.message, fault: err.fault }, { ...err.fields, headers: err.headers });
   const codec = ctx.service?.codec ?? ctx.runtime.services.get('s3').codec;
   const spec = codec.serializeError(ctx, err);
   if (!ctx.req.complete && !ctx.bodyConsumed && Number(ctx.header('content-length') ?? Infinity) <= 1 << 20) {

@@ -31,6 +31,8 @@ export interface OperationImpl {
 export interface AuthErrorCodes {
   unknownKey: string;
   badSignature: string;
+  /** The code of an authorization denial when it is not AccessDenied (Lambda: AccessDeniedException). */
+  accessDenied?: string;
 }
 
 export interface ServiceDef {

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { log as nimbusLog } from '../../util/log.js';
+import { packageRoot } from '../../util/paths.js';
 import { NODE_BOOTSTRAP } from './bootstraps/node.js';
 import { PYTHON_BOOTSTRAP } from './bootstraps/python.js';
 import { Environment, type InitFailure, type Launch } from './environment.js';
@@ -39,6 +41,37 @@ export interface LambdaEngineOptions {
   memoryCheckMs?: number;
   /** Stop (SIGSTOP) idle environments as Lambda freezes them (default true). */
   freezeIdle?: boolean;
+  /**
+   * The node_modules whose AWS SDK for JavaScript v3 (its @aws-sdk, @smithy and
+   * @aws-crypto packages) Node functions can load without bundling it, as AWS's Node
+   * runtimes include the SDK. Default: Nimbus's own; null: none.
+   */
+  sdkNodeModules?: string | null;
+}
+
+/**
+ * The package scopes of the AWS SDK for JavaScript v3 that Node functions see in
+ * /var/runtime/node_modules (AWS's place for the runtime-included SDK, on NODE_PATH after
+ * the layers, so a function's own node_modules and its layers win). The SDK's other
+ * dependencies (tslib, fast-xml-parser…) resolve from the SDK's own location.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included
+ */
+const SDK_SCOPES = ['@aws-sdk', '@smithy', '@aws-crypto'];
+
+/**
+ * The node_modules (real path) holding the @aws-sdk packages Nimbus is installed with:
+ * its own, or the nearest one above it (an npm install may hoist them).
+ */
+function defaultSdkNodeModules(): string | null {
+  try {
+    for (let dir = packageRoot(); ; dir = path.dirname(dir)) {
+      const nm = path.join(dir, 'node_modules');
+      if (existsSync(path.join(nm, '@aws-sdk'))) return realpathSync(nm);
+      if (path.dirname(dir) === dir) return null;
+    }
+  } catch {
+    return null;
+  }
 }
 
 export interface EnvironmentInfo {
@@ -77,6 +110,7 @@ export class LambdaEngine {
   private readonly runtimeDir: string;
   private readonly envsDir: string;
   private readonly layersDir: string;
+  private readonly sdkDir: string | null;
   private ready: Promise<SandboxTools> | null = null;
   private closed = false;
 
@@ -88,6 +122,7 @@ export class LambdaEngine {
     this.runtimeDir = path.join(opts.baseDir, 'runtime');
     this.envsDir = path.join(opts.baseDir, 'envs');
     this.layersDir = path.join(opts.baseDir, 'layers');
+    this.sdkDir = opts.sdkNodeModules === undefined ? defaultSdkNodeModules() : opts.sdkNodeModules && realpathSync(opts.sdkNodeModules);
   }
 
   /** The isolation in use: 'bwrap' or 'none' (decided once, on first use). */
@@ -108,6 +143,14 @@ export class LambdaEngine {
       // The sandbox's /etc/passwd and /etc/group: the function runs as AWS's sandbox user.
       await writeFile(path.join(this.runtimeDir, 'passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:993:990::/home/sbx_user1051:/sbin/nologin\n');
       await writeFile(path.join(this.runtimeDir, 'group'), 'root:x:0:\nsbx_user1051:x:990:\n');
+      // The runtime's node_modules: links to the SDK's scopes in sdkDir (which the sandbox
+      // mounts read-only at its own path, so the links resolve there too).
+      const sdkLinks = path.join(this.runtimeDir, 'node_modules');
+      await rm(sdkLinks, { recursive: true, force: true });
+      await mkdir(sdkLinks);
+      for (const scope of SDK_SCOPES) {
+        if (this.sdkDir && existsSync(path.join(this.sdkDir, scope))) await symlink(path.join(this.sdkDir, scope), path.join(sdkLinks, scope), 'dir');
+      }
       return detectSandbox(this.opts.sandbox ?? 'auto', this.log);
     })();
     return this.ready;
@@ -308,6 +351,7 @@ export class LambdaEngine {
       args = ['--expose-gc', '--max-http-header-size=81920', ...nodeMemoryArgs(fn.memoryMB), path.join(paths.runtimeDir, 'bootstrap.cjs')];
       paths.interpreterBin = path.dirname(node.path);
       extraRo.push(installPrefix(node.path));
+      if (this.sdkDir) extraRo.push(this.sdkDir);
     } else if (info.family === 'python') {
       const py = await this.interpreters.pythonFor(fn.runtime, info);
       command = py.path;

@@ -15,7 +15,8 @@ import type { EngineLogger } from './types.js';
  * and UTS namespaces; a root file system holding only /usr, /bin, /lib*, the
  * interpreter's install prefix and a few /etc files; the code read-only at /var/task,
  * the layers read-only at /opt, the bootstrap read-only at /var/runtime, a private
- * writable /tmp. The network namespace is shared so the function reaches Nimbus (and
+ * writable /tmp (and, for Node, the node_modules the runtime's SDK links point into,
+ * read-only at its own path). The network namespace is shared so the function reaches Nimbus (and
  * the Runtime API) on loopback.
  */
 

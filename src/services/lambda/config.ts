@@ -98,7 +98,7 @@ export function checkRole(ctx: RequestContext, role: string | undefined): string
 
 /** A hash of what a published version freezes, to tell whether $LATEST changed since. */
 export function configHash(c: VersionConfig): string {
-  const { Version: _v, LastModified: _l, RevisionId: _r, State: _s, LastUpdateStatus: _u, StateReason: _sr, StateReasonCode: _sc, ...rest } = c;
+  const { Version: _v, LastModified: _l, RevisionId: _r, State: _s, LastUpdateStatus: _u, StateReason: _sr, StateReasonCode: _sc, LastUpdateStatusReason: _ur, LastUpdateStatusReasonCode: _uc, SourceHash: _h, ...rest } = c;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 

@@ -14,7 +14,7 @@ export const LambdaErrors = {
     InvalidRequestContentException: { status: 400, message: 'The request body could not be parsed as JSON.' },
     RequestTooLargeException: { status: 413, message: 'The request payload exceeded the Invoke request body JSON input quota.' },
     TooManyRequestsException: { status: 429, message: 'Rate Exceeded.' },
-    PreconditionFailedException: { status: 412, message: 'The RevisionId provided does not match the latest RevisionId for the Lambda function or alias.' },
+    PreconditionFailedException: { status: 412, message: 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id' },
     PolicyLengthExceededException: { status: 400, message: 'The permissions policy for the resource is too large.' },
     CodeStorageExceededException: { status: 400, message: 'Your Amazon Web Services account has exceeded its maximum total code size.' },
     InvalidZipFileException: { status: 502, message: 'Lambda could not unzip the deployment package.' },

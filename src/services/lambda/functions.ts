@@ -54,9 +54,11 @@ async function codeOf(ctx: RequestContext, input: Input): Promise<StoredCode> {
 
 function publishFrom(fn: FunctionDoc, at: string): { doc: FunctionDoc; version: VersionConfig } {
   const last = Object.values(fn.versions).sort((a, b) => Number(b.Version) - Number(a.Version))[0];
-  // Publishing an unchanged $LATEST returns the last version instead of a new one.
-  if (last && configHash(last) === configHash(fn.latest)) return { doc: fn, version: last };
-  const version: VersionConfig = { ...fn.latest, Version: String(fn.nextVersion), LastModified: at, RevisionId: revisionId() };
+  // Publishing an unchanged $LATEST returns the last version instead of a new one. A
+  // version's own description (PublishVersion's Description) is no change of $LATEST.
+  const current = configHash(fn.latest);
+  if (last && (last.SourceHash ?? configHash(last)) === current) return { doc: fn, version: last };
+  const version: VersionConfig = { ...fn.latest, Version: String(fn.nextVersion), LastModified: at, RevisionId: revisionId(), SourceHash: current };
   return { doc: { ...fn, versions: { ...fn.versions, [version.Version]: version }, nextVersion: fn.nextVersion + 1 }, version };
 }
 

@@ -37,9 +37,9 @@ export const lambdaService: ServiceDef = {
   signingNames: ['lambda'],
   model: () => loadModel('lambda'),
   codec: new RestJsonCodec(),
-  authErrors: { unknownKey: 'UnrecognizedClientException', badSignature: 'InvalidSignatureException' },
+  authErrors: { unknownKey: 'UnrecognizedClientException', badSignature: 'InvalidSignatureException', accessDenied: 'AccessDeniedException' },
   requestIdStyle: 'amzn',
-  resourceInfo: functionResourceInfo,
+  resourceInfo: (ctx, arn) => (arn.includes(':layer:') ? layers.layerResourceInfo(ctx, arn) : functionResourceInfo(ctx, arn)),
   // A 50 MB zip arrives base64-encoded inside a JSON document.
   maxBodyBytes: 70 << 20,
   operations: {

@@ -1,5 +1,7 @@
 import type { RequestContext } from '../../server/context.js';
 import type { Runtime } from '../../server/runtime.js';
+import type { NamedPolicy, PolicyDocument } from '../../iam/engine/types.js';
+import type { ResourceInfo } from '../types.js';
 import { LambdaErrors } from './errors.js';
 import { codeDir, codeLocation, storeZip, storeZipFromS3 } from './code.js';
 import { lambdaTime, revisionId } from './config.js';
@@ -66,19 +68,34 @@ async function requireVersion(ctx: RequestContext, ref: { account: string; regio
   return { l, v };
 }
 
-/** The layer version ARNs of a function configuration: each must exist and be usable. */
+/**
+ * The layer version ARNs of a function configuration: the caller needs
+ * lambda:GetLayerVersion on each (another account's layer: a version permission, else
+ * AccessDeniedException as on AWS), and each must exist.
+ */
 export async function resolveLayers(ctx: RequestContext, _fn: FunctionRef, arns: string[]): Promise<{ arns: string[]; code: Record<string, { size: number; key: string }> }> {
   if (arns.length > 5) throw LambdaErrors.InvalidParameterValueException({ message: 'Cannot reference more than 5 layers.' });
   const code: Record<string, { size: number; key: string }> = {};
   for (const arn of arns) {
     const m = ARN.exec(arn);
     if (!m) throw LambdaErrors.ValidationException({ message: `1 validation error detected: Value '[${arns.join(', ')}]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy regular expression pattern: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]` });
+    await ctx.authorize('lambda:GetLayerVersion', arn);
     const l = await lambda(ctx).store.getLayer(m[2]!, m[1]!, m[3]!);
     const v = l?.versions[m[4]!];
-    if (!l || !v || !mayUse(ctx, v, l.Account)) throw LambdaErrors.InvalidParameterValueException({ message: `Layer version ${arn} does not exist.` });
+    if (!l || !v) throw LambdaErrors.InvalidParameterValueException({ message: `Layer version ${arn} does not exist.` });
     code[arn] = { size: v.CodeSize, key: v.CodeKey };
   }
   return { arns, code };
+}
+
+/** For IAM: a layer version ARN's owner and its version policy (AddLayerVersionPermission). */
+export async function layerResourceInfo(ctx: RequestContext, arn: string): Promise<ResourceInfo | undefined> {
+  const m = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+)(?::(\d+))?$/.exec(arn);
+  if (!m) return undefined;
+  const l = await lambda(ctx).store.getLayer(m[2]!, m[1]!, m[3]!);
+  const v = m[4] !== undefined ? l?.versions[m[4]] : undefined;
+  const policy: NamedPolicy | undefined = v?.policy.length ? { id: `${arn}/policy`, document: JSON.parse(layerPolicy(v)) as PolicyDocument } : undefined;
+  return { account: m[2], policy };
 }
 
 /**

@@ -69,12 +69,15 @@ function create(runtime: Runtime): LambdaRuntime {
       return engine;
     },
     async roleCredentials(roleArn: string, functionName: string): Promise<Credentials> {
-      const hit = creds.get(roleArn);
+      // One session per role and function: its name is the function's, as on AWS
+      // (arn:aws:sts::<account>:assumed-role/<role>/<function>).
+      const key = `${roleArn}\n${functionName}`;
+      const hit = creds.get(key);
       if (hit && hit.until > now()) return hit.value;
       const s = await assumeRoleForService(runtime.iam, roleArn, 'lambda.amazonaws.com', functionName, 3600 * 12);
       const value = { accessKeyId: s.AccessKeyId, secretAccessKey: s.SecretAccessKey, sessionToken: s.SessionToken };
       // Handed out while they have at least 15 minutes left (environments live up to hours).
-      creds.set(roleArn, { value, until: Date.parse(s.Expiration) - 15 * 60_000 });
+      creds.set(key, { value, until: Date.parse(s.Expiration) - 15 * 60_000 });
       return value;
     },
   } as LambdaRuntime & { started: () => LambdaEngine | undefined };

@@ -44,6 +44,8 @@ export interface VersionConfig {
   LoggingConfig: { LogFormat: 'Text' | 'JSON'; LogGroup: string; ApplicationLogLevel?: string; SystemLogLevel?: string };
   DeadLetterConfig?: { TargetArn?: string };
   KMSKeyArn?: string;
+  /** A published version: the hash of the $LATEST it was published from (configHash). */
+  SourceHash?: string;
 }
 
 export interface AliasDoc {

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { LambdaEngine, TooManyRequestsError, type FunctionSpec, type InvokeResult, type SandboxMode } from '../../../src/runtime/lambda/index.js';
 import { cleanupTempDirs, codeDir, json, LogCollector, spec, tempDir } from '../../helpers/lambda.js';
@@ -496,6 +497,58 @@ function suite(mode: 'auto' | SandboxMode) {
       const py = await codeDir({ 'app.py': 'import helper\ndef handler(e, c):\n    return helper.WHO\n' });
       const p = await invoke(spec({ runtime: 'python3.11', handler: 'app.handler', codeDir: py, layerDirs: [layer1, layer2] }));
       assert.equal(json(p.payload), 'layer1');
+    });
+
+    it('includes the AWS SDK for JavaScript v3 (require and import), after the function’s own and its layers’', async () => {
+      // A stand-in for Nimbus: the SDK must find it through AWS_ENDPOINT_URL and sign with the role's credentials.
+      const seen: Array<{ path: string; auth: string; token: string }> = [];
+      const fake = createServer((req, res) => {
+        seen.push({ path: req.url!, auth: String(req.headers.authorization), token: String(req.headers['x-amz-security-token']) });
+        res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult><Buckets><Bucket><Name>from-fake</Name></Bucket></Buckets></ListAllMyBucketsResult>');
+      });
+      await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+      const endpointUrl = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+      const call = `const out = await new S3Client({}).send(new ListBucketsCommand({})); return { buckets: out.Buckets.map((b) => b.Name), where: WHERE };`;
+      const dir = await codeDir({
+        'cjs.js': `const { S3Client, ListBucketsCommand } = require('@aws-sdk/client-s3'); const WHERE = require.resolve('@aws-sdk/client-s3'); exports.h = async () => { ${call} };`,
+        'esm.mjs': `import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3'; import { STSClient } from '@aws-sdk/client-sts'; const WHERE = typeof STSClient;\nexport const h = async () => { ${call} };`,
+      });
+      try {
+        for (const handler of ['cjs.h', 'esm.h']) {
+          const r = await invoke(spec({ runtime: 'nodejs20.x', handler, codeDir: dir, endpointUrl }));
+          assert.equal(r.functionError, undefined, r.payload.toString());
+          const out = json(r.payload);
+          assert.deepEqual(out.buckets, ['from-fake']);
+          if (handler === 'cjs.h') assert.match(out.where, /\/node_modules\/@aws-sdk\/client-s3\//);
+          else assert.equal(out.where, 'function');
+        }
+      } finally {
+        fake.close();
+      }
+      assert.equal(seen.length, 2);
+      for (const s of seen) {
+        assert.equal(s.path, '/?x-id=ListBuckets');
+        assert.match(s.auth, /^AWS4-HMAC-SHA256 Credential=ASIATESTKEY\/\d{8}\/us-east-1\/s3\/aws4_request/);
+        assert.equal(s.token, 'token');
+      }
+      // A function's own copy, then a layer's, win over the runtime's, for require and import alike.
+      const own = { 'node_modules/@aws-sdk/client-s3/package.json': '{"name":"@aws-sdk/client-s3","main":"index.js"}', 'node_modules/@aws-sdk/client-s3/index.js': 'exports.S3Client = "bundled";' };
+      const use = { 'cjs.js': `exports.h = async () => require('@aws-sdk/client-s3').S3Client;`, 'esm.mjs': `import { S3Client } from '@aws-sdk/client-s3';\nexport const h = async () => S3Client;` };
+      const layer = await codeDir({ 'nodejs/node_modules/@aws-sdk/client-s3/package.json': '{"name":"@aws-sdk/client-s3","main":"index.js"}', 'nodejs/node_modules/@aws-sdk/client-s3/index.js': 'exports.S3Client = "layer";' });
+      const bundled = await codeDir({ ...use, ...own });
+      const plain = await codeDir(use);
+      for (const handler of ['cjs.h', 'esm.h']) {
+        assert.equal(json((await invoke(spec({ runtime: 'nodejs20.x', handler, codeDir: bundled, layerDirs: [layer] }))).payload), 'bundled', handler);
+        assert.equal(json((await invoke(spec({ runtime: 'nodejs20.x', handler, codeDir: plain, layerDirs: [layer] }))).payload), 'layer', handler);
+      }
+      // A package that is neither bundled nor in the runtime is still not found, as on AWS.
+      const missing = await codeDir({ 'esm.mjs': `import x from 'left-pad-nowhere';\nexport const h = async () => x;`, 'cjs.js': `require('yazl'); exports.h = async () => 1;` });
+      let r = await invoke(spec({ runtime: 'nodejs20.x', handler: 'esm.h', codeDir: missing }));
+      // AWS's runtime reports ES module resolution errors as they are (errorType "Error").
+      assert.equal(r.errorType, 'Error');
+      assert.match(json(r.payload).errorMessage, /^Cannot find package 'left-pad-nowhere' imported from \/.*\/esm\.mjs$/);
+      r = await invoke(spec({ runtime: 'nodejs20.x', handler: 'cjs.h', codeDir: missing }));
+      assert.equal(r.errorType, 'Runtime.ImportModuleError', "Nimbus's other dependencies are not offered");
     });
 
     it('gives each environment its own /tmp', async () => {

@@ -207,7 +207,45 @@ function tryRequire(file) {
 }
 
 async function tryImport(file) {
-  return fs.existsSync(file) ? await import(pathToFileURL(file).href) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  searchNodePathForEsm();
+  return await import(pathToFileURL(file).href);
+}
+
+// As on AWS since nodejs18.x, an ES module's bare import that the usual lookup (the
+// node_modules folders above it) cannot resolve is looked up in the NODE_PATH folders:
+// the layers and the runtime's SDK. Node itself ignores NODE_PATH for ES modules, so a
+// resolve hook does it; it is registered only when an ES module is loaded (it costs a
+// loader thread, ~20 ms, on Node 20).
+let esmHookRegistered = false;
+function searchNodePathForEsm() {
+  if (esmHookRegistered) return;
+  esmHookRegistered = true;
+  const mod = require('node:module');
+  const dirs = (process.env.NODE_PATH || '').split(':').filter(function (d) { return d && path.basename(d) === 'node_modules'; });
+  if (!dirs.length || typeof mod.register !== 'function') return;
+  const hook = [
+    'import { existsSync } from "node:fs";',
+    'const DIRS = ' + JSON.stringify(dirs) + ';',
+    'export async function resolve(specifier, context, next) {',
+    '  try { return await next(specifier, context); } catch (err) {',
+    '    if (!err || err.code !== "ERR_MODULE_NOT_FOUND" || /^([./]|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) throw err;',
+    '    const parts = specifier.split("/");',
+    '    const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];',
+    '    for (const dir of DIRS) {',
+    // Resolving from a file beside the folder makes Node look in <dir>/<name> first,
+    // with the package's own "exports" and "import" conditions.
+    '      if (existsSync(dir + "/" + name)) return next(specifier, { ...context, parentURL: "file://" + encodeURI(dir.slice(0, -"node_modules".length)) + "noop.mjs" });',
+    '    }',
+    '    throw err;',
+    '  }',
+    '}',
+  ].join('\n');
+  try {
+    mod.register('data:text/javascript,' + encodeURIComponent(hook));
+  } catch (e) {
+    process.stderr.write('Nimbus could not register the NODE_PATH resolver for ES modules: ' + String(e) + '\n');
+  }
 }
 
 async function loadModule(appRoot, moduleRoot, mod) {

@@ -154,29 +154,63 @@ export class FormDataReader {
     return this.readUntil(this.delimiter, limit, tooLarge);
   }
 
-  /** The current part's value as a stream; fails (MalformedPOSTRequest) if the body ends before its boundary. */
+  private async nextChunk(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined;
+    const r = await this.it.next();
+    if (r.done) {
+      this.ended = true;
+      return undefined;
+    }
+    return r.value;
+  }
+
+  /**
+   * The current part's value as a stream; fails (MalformedPOSTRequest) if the body ends
+   * before its boundary. Chunks pass through as they arrive (no copies): only a boundary
+   * that straddles two chunks is looked for in a small joined window.
+   */
   async *streamValue(): AsyncGenerator<Buffer> {
-    const keep = this.delimiter.length - 1;
+    const d = this.delimiter;
+    const keep = d.length - 1;
     for (;;) {
-      const i = this.buf.indexOf(this.delimiter);
+      const i = this.buf.indexOf(d);
       if (i >= 0) {
         if (i > 0) yield this.buf.subarray(0, i);
-        this.buf = this.buf.subarray(i + this.delimiter.length);
+        this.buf = this.buf.subarray(i + d.length);
         return;
       }
-      const emit = this.buf.length - Math.min(this.buf.length, keep);
-      if (emit > 0) {
-        const out = this.buf.subarray(0, emit);
-        this.buf = this.buf.subarray(emit);
-        yield out;
+      // No boundary here: all but the last bytes (which may start one) are the value.
+      if (this.buf.length > keep) {
+        yield this.buf.subarray(0, this.buf.length - keep);
+        this.buf = this.buf.subarray(this.buf.length - keep);
       }
-      if (!(await this.more())) throw malformed();
+      const next = await this.nextChunk();
+      if (!next) throw malformed();
+      const seam = Buffer.concat([this.buf, next.subarray(0, keep)]);
+      const j = seam.indexOf(d);
+      if (j >= 0 && j < this.buf.length) {
+        // The boundary starts in the held-back tail.
+        if (j > 0) yield this.buf.subarray(0, j);
+        this.buf = next.subarray(j + d.length - this.buf.length);
+        return;
+      }
+      if (this.buf.length) yield this.buf;
+      this.buf = next;
     }
   }
 
-  /** Reads the rest of the body and throws it away (S3 ignores the fields after the file). */
-  async drain(): Promise<void> {
+  /**
+   * Reads the rest of the body and throws it away (S3 ignores the fields after the file);
+   * with a limit, gives up after that many bytes. Returns whether the body ended.
+   */
+  async drain(limit = Infinity): Promise<boolean> {
+    let n = 0;
     this.buf = Buffer.alloc(0);
-    while (await this.more()) this.buf = Buffer.alloc(0);
+    while (await this.more()) {
+      n += this.buf.length;
+      this.buf = Buffer.alloc(0);
+      if (n > limit) return false;
+    }
+    return true;
   }
 }

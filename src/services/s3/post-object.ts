@@ -60,7 +60,28 @@ const missingField = (lower: string) =>
 const invalidPolicy = (message: string) => S3Errors.InvalidPolicyDocument({ message: `Invalid Policy: ${message}` });
 const denied = (message: string) => S3Errors.AccessDenied({ message: `Invalid according to Policy: ${message}` });
 
+/**
+ * A refused form is read to its end (up to a limit) before the error is sent: browsers and
+ * fetch() send the whole form before they read a response, and a connection closed under
+ * them shows the page a network error instead of S3's answer.
+ */
+const DRAIN_ON_ERROR = 64 * 1024 * 1024;
+
 export async function postObject(ctx: RequestContext): Promise<ResponseSpec> {
+  let reader: FormDataReader | undefined;
+  try {
+    return await receiveForm(ctx, (r) => (reader = r));
+  } catch (e) {
+    try {
+      await reader?.drain(DRAIN_ON_ERROR);
+    } catch {
+      // The body itself is broken: the error at hand is the answer.
+    }
+    throw e;
+  }
+}
+
+async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => void): Promise<ResponseSpec> {
   const bucketName = ctx.hostBucket ?? uriDecode(ctx.rawPath.split('/')[1]!);
   const boundary = formBoundary(ctx.header('content-type'));
   if (boundary === undefined) throw S3Errors.PreconditionFailed({ Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' });
@@ -69,6 +90,7 @@ export async function postObject(ctx: RequestContext): Promise<ResponseSpec> {
 
   // The fields, in memory (20 KB at most), up to the file.
   const reader = new FormDataReader(ctx.bodyStream ?? emptyBody(), boundary);
+  opened(reader);
   const tooLarge = () => S3Errors.MaxPostPreDataLengthExceededError();
   const fields: Fields = new Map();
   let file: { filename?: string } | undefined;

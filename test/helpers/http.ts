@@ -12,7 +12,7 @@ export interface PlainResponse {
   body: string;
 }
 
-export function hostRequest(baseUrl: string, host: string, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<PlainResponse> {
+export function hostRequest(baseUrl: string, host: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<PlainResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method: opts.method ?? 'GET', path, headers: { host, ...opts.headers }, agent: false }, (res) => {
@@ -22,6 +22,6 @@ export function hostRequest(baseUrl: string, host: string, path: string, opts: {
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }

@@ -186,6 +186,11 @@ export class FormDataReader {
       }
       const next = await this.nextChunk();
       if (!next) throw malformed();
+      if (next.length < keep) {
+        // Too short to settle whether a boundary starts in the tail: join (a few bytes).
+        this.buf = Buffer.concat([this.buf, next]);
+        continue;
+      }
       const seam = Buffer.concat([this.buf, next.subarray(0, keep)]);
       const j = seam.indexOf(d);
       if (j >= 0 && j < this.buf.length) {

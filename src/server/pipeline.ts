@@ -14,6 +14,7 @@ import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
 import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../protocol/sigv2.js';
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
+import type { OperationModel } from '../protocol/model.js';
 import type { ServiceDef } from '../services/types.js';
 import { ANONYMOUS, type Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
@@ -61,6 +62,7 @@ async function run(ctx: RequestContext): Promise<void> {
   if (websiteBucket !== undefined) {
     // A bucket's website endpoint: unsigned GET/HEAD from browsers, HTML errors (website.ts).
     ctx.service = runtime.services.get('s3');
+    ctx.operation = pseudoOperation(ctx, 'WebsiteGetObject');
     setRequestIds(ctx, ctx.service);
     return send(ctx, await serveWebsite(ctx, websiteBucket));
   }
@@ -83,7 +85,10 @@ async function run(ctx: RequestContext): Promise<void> {
   if (service.name === 's3') {
     // Browsers' CORS preflights are unsigned and answered from the bucket's CORS rules alone;
     // actual requests with an Origin get the matching rule's headers, on errors too (cors.ts).
-    if (ctx.method === 'OPTIONS') return send(ctx, await corsPreflight(ctx));
+    if (ctx.method === 'OPTIONS') {
+      ctx.operation = pseudoOperation(ctx, 'PreflightRequest');
+      return send(ctx, await corsPreflight(ctx));
+    }
     if (ctx.header('origin') !== undefined) await applyCors(ctx);
   }
   if (authError) throw authError;
@@ -99,7 +104,10 @@ async function run(ctx: RequestContext): Promise<void> {
   }
 
   // A browser's form upload to the bucket URL (POST Object): not an operation of the model.
-  if (service.name === 's3' && isPostObject(ctx)) return send(ctx, await postObject(ctx));
+  if (service.name === 's3' && isPostObject(ctx)) {
+    ctx.operation = pseudoOperation(ctx, 'PostObject');
+    return send(ctx, await postObject(ctx));
+  }
   const model = service.model();
   const codec = service.codec;
   if (codec.needsBodyToResolve && !ctx.body) ctx.body = await readBody(ctx, service.maxBodyBytes);
@@ -124,6 +132,11 @@ async function run(ctx: RequestContext): Promise<void> {
   const spec = codec.serialize(ctx, model, match.op, output);
   if (ctx.statusOverride) spec.status = ctx.statusOverride;
   await send(ctx, spec);
+}
+
+/** Names, for the request log, what S3 serves outside its model's operations. */
+function pseudoOperation(ctx: RequestContext, name: string): OperationModel {
+  return { name, http: { method: ctx.method, requestUri: ctx.rawPath } };
 }
 
 /** Verifies the signature; for S3, wraps the body in the verifier its payload mode needs. */

@@ -1,17 +1,21 @@
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { RequestContext } from './context.js';
-import { bucketFromHost } from './resolve-service.js';
+import { bucketFromHost, websiteBucketFromHost } from './resolve-service.js';
 import { collect, guardIncomplete, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
 import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
 import { functionUrlHost, serveFunctionUrl } from '../services/lambda/url-serve.js';
+import { applyCors, corsPreflight } from '../services/s3/cors.js';
+import { serveWebsite } from '../services/s3/website.js';
+import { isPostObject, postObject } from '../services/s3/post-object.js';
 import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
 import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../protocol/sigv2.js';
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
+import type { OperationModel } from '../protocol/model.js';
 import type { ServiceDef } from '../services/types.js';
 import { ANONYMOUS, type Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
@@ -65,6 +69,14 @@ async function run(ctx: RequestContext): Promise<void> {
     setRequestIds(ctx, undefined);
     return send(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(healthDocument(runtime)) });
   }
+  const websiteBucket = websiteBucketFromHost(ctx.header('host'));
+  if (websiteBucket !== undefined) {
+    // A bucket's website endpoint: unsigned GET/HEAD from browsers, HTML errors (website.ts).
+    ctx.service = runtime.services.get('s3');
+    ctx.operation = pseudoOperation(ctx, 'WebsiteGetObject');
+    setRequestIds(ctx, ctx.service);
+    return send(ctx, await serveWebsite(ctx, websiteBucket));
+  }
   ctx.hostBucket = bucketFromHost(ctx.header('host'));
   let auth: AuthInfo | undefined;
   let authV2: AuthV2 | undefined;
@@ -81,6 +93,15 @@ async function run(ctx: RequestContext): Promise<void> {
   // S3 Control's host names the account (<account>.localhost), not a bucket.
   if (service.name === 's3control') ctx.hostBucket = undefined;
   setRequestIds(ctx, service);
+  if (service.name === 's3') {
+    // Browsers' CORS preflights are unsigned and answered from the bucket's CORS rules alone;
+    // actual requests with an Origin get the matching rule's headers, on errors too (cors.ts).
+    if (ctx.method === 'OPTIONS') {
+      ctx.operation = pseudoOperation(ctx, 'PreflightRequest');
+      return send(ctx, await corsPreflight(ctx));
+    }
+    if (ctx.header('origin') !== undefined) await applyCors(ctx);
+  }
   if (authError) throw authError;
   if (authV2) {
     authenticateV2(ctx, service, authV2);
@@ -93,6 +114,11 @@ async function run(ctx: RequestContext): Promise<void> {
     await authenticate(ctx, service, auth);
   }
 
+  // A browser's form upload to the bucket URL (POST Object): not an operation of the model.
+  if (service.name === 's3' && isPostObject(ctx)) {
+    ctx.operation = pseudoOperation(ctx, 'PostObject');
+    return send(ctx, await postObject(ctx));
+  }
   const model = service.model();
   const codec = service.codec;
   if (codec.needsBodyToResolve && !ctx.body) ctx.body = await readBody(ctx, service.maxBodyBytes);
@@ -117,6 +143,11 @@ async function run(ctx: RequestContext): Promise<void> {
   const spec = codec.serialize(ctx, model, match.op, output);
   if (ctx.statusOverride) spec.status = ctx.statusOverride;
   await send(ctx, spec);
+}
+
+/** Names, for the request log, what S3 serves outside its model's operations. */
+function pseudoOperation(ctx: RequestContext, name: string): OperationModel {
+  return { name, http: { method: ctx.method, requestUri: ctx.rawPath } };
 }
 
 /** Verifies the signature; for S3, wraps the body in the verifier its payload mode needs. */

@@ -90,3 +90,18 @@ export function bucketFromHost(host: string | undefined): string | undefined {
   if (h === 's3' || h.startsWith('s3.') || h.includes('.s3-website') || h.includes('.lambda-url.') || h.includes('.execute-api.')) return undefined;
   return h;
 }
+
+/**
+ * The website endpoint of a bucket: `<bucket>.s3-website.localhost[:port]`,
+ * `<bucket>.s3-website-<region>.localhost` and `<bucket>.s3-website.<region>.localhost`,
+ * the two forms AWS uses (regions differ in which). Returns undefined for other hosts.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/WebsiteEndpoints.html
+ */
+export function websiteBucketFromHost(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  let h = host.toLowerCase();
+  const colon = h.lastIndexOf(':');
+  if (colon > 0 && !h.endsWith(']')) h = h.slice(0, colon);
+  const m = /^(.+)\.s3-website(?:[.-][a-z0-9-]+)?\.localhost$/.exec(h);
+  return m?.[1];
+}

@@ -5,6 +5,7 @@ import type { NamedPolicy, PolicyDocument, Statement } from '../../iam/engine/ty
 import { validatePolicyDocument, PolicyValidationError } from '../../iam/engine/validate.js';
 import { S3Errors } from './errors.js';
 import { requireBucket } from './common.js';
+import { forgetBucketConfigs } from './bucket-configs.js';
 
 /**
  * Bucket policies and Block Public Access. A bucket policy is the resource policy of S3
@@ -34,6 +35,7 @@ const cache = new Map<string, Cached>();
 
 export function forgetBucket(name: string): void {
   cache.delete(name);
+  forgetBucketConfigs(name);
 }
 
 async function load(ctx: RequestContext, bucket: string): Promise<Cached | undefined> {

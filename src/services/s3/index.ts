@@ -24,6 +24,8 @@ import {
   putBucketPolicy,
   putPublicAccessBlock,
 } from './bucket-policy.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './cors.js';
+import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './website.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -60,6 +62,7 @@ export const s3Service: ServiceDef = {
       GetBucketCors: 'CORSConfiguration',
       GetBucketAcl: 'AccessControlPolicy',
       GetObjectAcl: 'AccessControlPolicy',
+      GetBucketWebsite: 'WebsiteConfiguration',
     },
     // GetBucketLocation's answer is the text of its root element.
     textRoot: { GetBucketLocation: 'LocationConstraint' },
@@ -101,5 +104,12 @@ export const s3Service: ServiceDef = {
     PutPublicAccessBlock: onBucket(putPublicAccessBlock, 's3:PutBucketPublicAccessBlock'),
     GetPublicAccessBlock: onBucket(getPublicAccessBlock, 's3:GetBucketPublicAccessBlock'),
     DeletePublicAccessBlock: onBucket(deletePublicAccessBlock, 's3:PutBucketPublicAccessBlock'),
+    // Browser-facing configuration; DeleteBucketCors is authorised as s3:PutBucketCORS.
+    PutBucketCors: onBucket(putBucketCors, 's3:PutBucketCORS'),
+    GetBucketCors: onBucket(getBucketCors, 's3:GetBucketCORS'),
+    DeleteBucketCors: onBucket(deleteBucketCors, 's3:PutBucketCORS'),
+    PutBucketWebsite: onBucket(putBucketWebsite, 's3:PutBucketWebsite'),
+    GetBucketWebsite: onBucket(getBucketWebsite, 's3:GetBucketWebsite'),
+    DeleteBucketWebsite: onBucket(deleteBucketWebsite, 's3:DeleteBucketWebsite'),
   },
 };

@@ -82,3 +82,8 @@ export class RequestContext {
     return this.auth?.region ?? this.runtime.config.region;
   }
 }
+
+/** A name for the request log of a request that no model operation describes (POST Object, a CORS preflight). */
+export function pseudoOperation(ctx: RequestContext, name: string): OperationModel {
+  return { name, http: { method: ctx.method, requestUri: ctx.rawPath } };
+}

@@ -1,21 +1,18 @@
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { RequestContext } from './context.js';
+import { RequestContext, pseudoOperation } from './context.js';
 import { bucketFromHost, websiteBucketFromHost } from './resolve-service.js';
 import { collect, guardIncomplete, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
 import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
 import { functionUrlHost, serveFunctionUrl } from '../services/lambda/url-serve.js';
-import { applyCors, corsPreflight } from '../services/s3/cors.js';
 import { serveWebsite } from '../services/s3/website.js';
-import { isPostObject, postObject } from '../services/s3/post-object.js';
 import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
 import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../protocol/sigv2.js';
 import { CommonErrors, ServiceError, isServiceError } from '../protocol/errors.js';
 import type { ResponseSpec } from '../protocol/codec.js';
-import type { OperationModel } from '../protocol/model.js';
 import type { ServiceDef } from '../services/types.js';
 import { ANONYMOUS, type Credential } from '../services/principal.js';
 import { hostId, s3RequestId, uuid } from '../util/ids.js';
@@ -42,41 +39,66 @@ export async function handle(req: IncomingMessage, res: ServerResponse, runtime:
   }
 }
 
-async function run(ctx: RequestContext): Promise<void> {
-  const { runtime } = ctx;
+/**
+ * Requests that are not AWS API calls, told apart by Host or path and answered before the
+ * API stages: each door answers (true) or lets the request through (false), in order.
+ */
+type FrontDoor = (ctx: RequestContext) => Promise<boolean>;
+
+/** A Lambda function URL: the whole request is the function's (any path, method, body). */
+const functionUrlDoor: FrontDoor = async (ctx) => {
   const fnUrl = functionUrlHost(ctx.header('host'));
-  if (fnUrl) {
-    // A Lambda function URL: the whole request is the function's (any path, method and
-    // body); not an AWS API call, so none of the stages below apply. AWS_IAM URLs borrow
-    // the authenticate stage.
-    const lambdaService = runtime.services.get('lambda');
-    ctx.service = lambdaService;
-    setRequestIds(ctx, lambdaService);
-    return serveFunctionUrl(ctx, fnUrl, (auth) => authenticate(ctx, lambdaService, auth));
-  }
+  if (!fnUrl) return false;
+  // AWS_IAM URLs borrow the authenticate stage.
+  const lambdaService = ctx.runtime.services.get('lambda');
+  ctx.service = lambdaService;
+  setRequestIds(ctx, lambdaService);
+  await serveFunctionUrl(ctx, fnUrl, (auth) => authenticate(ctx, lambdaService, auth));
+  return true;
+};
+
+/** The query string, parsed once for everything after the function URLs. */
+const queryDoor: FrontDoor = async (ctx) => {
   try {
     ctx.query = parseQuery(ctx.rawQuery);
   } catch {
     setRequestIds(ctx, undefined);
     throw CommonErrors.InvalidArgument({ message: 'The query string is not valid percent-encoding.' });
   }
-  if (ctx.rawPath.startsWith(CODE_PATH_PREFIX) && ctx.method === 'GET') {
-    // GetFunction's Code.Location: a presigned link, no AWS signature.
-    setRequestIds(ctx, undefined);
-    return serveCode(runtime, ctx.rawPath, ctx.query, ctx.res);
-  }
-  if (ctx.rawPath === '/_nimbus/health' || ctx.rawPath === '/_localstack/health') {
-    setRequestIds(ctx, undefined);
-    return send(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(healthDocument(runtime)) });
-  }
+  return false;
+};
+
+/** GetFunction's Code.Location: a presigned link, no AWS signature. */
+const codeLinkDoor: FrontDoor = async (ctx) => {
+  if (!ctx.rawPath.startsWith(CODE_PATH_PREFIX) || ctx.method !== 'GET') return false;
+  setRequestIds(ctx, undefined);
+  await serveCode(ctx.runtime, ctx.rawPath, ctx.query, ctx.res);
+  return true;
+};
+
+const healthDoor: FrontDoor = async (ctx) => {
+  if (ctx.rawPath !== '/_nimbus/health' && ctx.rawPath !== '/_localstack/health') return false;
+  setRequestIds(ctx, undefined);
+  await send(ctx, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(healthDocument(ctx.runtime)) });
+  return true;
+};
+
+/** A bucket's website endpoint: unsigned GET/HEAD from browsers, HTML errors (website.ts). */
+const websiteDoor: FrontDoor = async (ctx) => {
   const websiteBucket = websiteBucketFromHost(ctx.header('host'));
-  if (websiteBucket !== undefined) {
-    // A bucket's website endpoint: unsigned GET/HEAD from browsers, HTML errors (website.ts).
-    ctx.service = runtime.services.get('s3');
-    ctx.operation = pseudoOperation(ctx, 'WebsiteGetObject');
-    setRequestIds(ctx, ctx.service);
-    return send(ctx, await serveWebsite(ctx, websiteBucket));
-  }
+  if (websiteBucket === undefined) return false;
+  ctx.service = ctx.runtime.services.get('s3');
+  ctx.operation = pseudoOperation(ctx, 'WebsiteGetObject');
+  setRequestIds(ctx, ctx.service);
+  await send(ctx, await serveWebsite(ctx, websiteBucket));
+  return true;
+};
+
+const FRONT_DOORS: FrontDoor[] = [functionUrlDoor, queryDoor, codeLinkDoor, healthDoor, websiteDoor];
+
+async function run(ctx: RequestContext): Promise<void> {
+  const { runtime } = ctx;
+  for (const door of FRONT_DOORS) if (await door(ctx)) return;
   ctx.hostBucket = bucketFromHost(ctx.header('host'));
   let auth: AuthInfo | undefined;
   let authV2: AuthV2 | undefined;
@@ -93,15 +115,9 @@ async function run(ctx: RequestContext): Promise<void> {
   // S3 Control's host names the account (<account>.localhost), not a bucket.
   if (service.name === 's3control') ctx.hostBucket = undefined;
   setRequestIds(ctx, service);
-  if (service.name === 's3') {
-    // Browsers' CORS preflights are unsigned and answered from the bucket's CORS rules alone;
-    // actual requests with an Origin get the matching rule's headers, on errors too (cors.ts).
-    if (ctx.method === 'OPTIONS') {
-      ctx.operation = pseudoOperation(ctx, 'PreflightRequest');
-      return send(ctx, await corsPreflight(ctx));
-    }
-    if (ctx.header('origin') !== undefined) await applyCors(ctx);
-  }
+  // What the service answers before authentication (S3: browsers' unsigned CORS preflights).
+  const early = await service.beforeAuth?.(ctx);
+  if (early) return send(ctx, early);
   if (authError) throw authError;
   if (authV2) {
     authenticateV2(ctx, service, authV2);
@@ -114,11 +130,9 @@ async function run(ctx: RequestContext): Promise<void> {
     await authenticate(ctx, service, auth);
   }
 
-  // A browser's form upload to the bucket URL (POST Object): not an operation of the model.
-  if (service.name === 's3' && isPostObject(ctx)) {
-    ctx.operation = pseudoOperation(ctx, 'PostObject');
-    return send(ctx, await postObject(ctx));
-  }
+  // Requests that are not operations of the model (S3: a browser's POST Object form upload).
+  const direct = await service.beforeDispatch?.(ctx);
+  if (direct) return send(ctx, direct);
   const model = service.model();
   const codec = service.codec;
   if (codec.needsBodyToResolve && !ctx.body) ctx.body = await readBody(ctx, service.maxBodyBytes);
@@ -146,9 +160,6 @@ async function run(ctx: RequestContext): Promise<void> {
 }
 
 /** Names, for the request log, what S3 serves outside its model's operations. */
-function pseudoOperation(ctx: RequestContext, name: string): OperationModel {
-  return { name, http: { method: ctx.method, requestUri: ctx.rawPath } };
-}
 
 /** Verifies the signature; for S3, wraps the body in the verifier its payload mode needs. */
 async function authenticate(ctx: RequestContext, service: ServiceDef, auth: AuthInfo): Promise<void> {

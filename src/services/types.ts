@@ -1,4 +1,4 @@
-import type { Codec } from '../protocol/codec.js';
+import type { Codec, ResponseSpec } from '../protocol/codec.js';
 import type { ServiceModel } from '../protocol/model.js';
 import type { RequestContext } from '../server/context.js';
 import type { ContextValue, NamedPolicy } from '../iam/engine/types.js';
@@ -53,6 +53,13 @@ export interface ServiceDef {
    * say (S3 ARNs carry no account). Undefined when the resource does not exist.
    */
   resourceInfo?: (ctx: RequestContext, resourceArn: string, action: string) => Promise<ResourceInfo | undefined>;
+  /**
+   * Answers a request before authentication, or prepares its response (S3: CORS preflights
+   * are unsigned; an Origin header gets the bucket's CORS headers, on errors too).
+   */
+  beforeAuth?: (ctx: RequestContext) => Promise<ResponseSpec | undefined>;
+  /** Answers authenticated requests that are not operations of the model (S3: POST Object). */
+  beforeDispatch?: (ctx: RequestContext) => Promise<ResponseSpec | undefined>;
   /** Largest buffered (non-streaming) request body accepted. */
   maxBodyBytes: number;
 }

@@ -24,7 +24,9 @@ import {
   putBucketPolicy,
   putPublicAccessBlock,
 } from './bucket-policy.js';
-import { deleteBucketCors, getBucketCors, putBucketCors } from './cors.js';
+import { applyCors, corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './cors.js';
+import { isPostObject, postObject } from './post-object.js';
+import { pseudoOperation } from '../../server/context.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './website.js';
 
 /**
@@ -71,6 +73,22 @@ export const s3Service: ServiceDef = {
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
   requestIdStyle: 's3',
   resourceInfo: bucketResourceInfo,
+  // Browsers' CORS preflights are unsigned and answered from the bucket's CORS rules alone;
+  // actual requests with an Origin get the matching rule's headers, on errors too (cors.ts).
+  beforeAuth: async (ctx) => {
+    if (ctx.method === 'OPTIONS') {
+      ctx.operation = pseudoOperation(ctx, 'PreflightRequest');
+      return corsPreflight(ctx);
+    }
+    if (ctx.header('origin') !== undefined) await applyCors(ctx);
+    return undefined;
+  },
+  // A browser's form upload to the bucket URL (POST Object) is not an operation of the model.
+  beforeDispatch: async (ctx) => {
+    if (!isPostObject(ctx)) return undefined;
+    ctx.operation = pseudoOperation(ctx, 'PostObject');
+    return postObject(ctx);
+  },
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {

@@ -14,8 +14,8 @@ export interface ResourceInfo {
 
 export interface OperationImpl {
   handler: Handler;
-  /** The IAM action the operation needs, e.g. "s3:GetObject". */
-  action: string;
+  /** The IAM action the operation needs, e.g. "s3:GetObject", or the input decides (GetObject by version is s3:GetObjectVersion). */
+  action: string | ((input: any) => string);
   /** The resource ARN the action is evaluated on (default '*'). */
   resource?: (input: any, ctx: RequestContext) => string;
   /** Service condition keys taken from the input (e.g. s3:prefix). */

@@ -530,7 +530,7 @@ class SqliteS3Repository implements S3Repository {
       if (versioning === 'Suspended') {
         const nv = this.dropNullVersion(bucketId, key);
         if (nv && !nv.delete_marker) removed = nv;
-        if (top && top !== undefined && top.version_key !== nv?.version_key) this.st.supersede!.run(rec.lastModified, bucketId, key, top.version_key);
+        if (top && top.version_key !== nv?.version_key) this.st.supersede!.run(rec.lastModified, bucketId, key, top.version_key);
       } else if (top) {
         this.st.supersede!.run(rec.lastModified, bucketId, key, top.version_key);
       }

@@ -19,7 +19,7 @@ export interface OperationImpl {
   /** The resource ARN the action is evaluated on (default '*'). */
   resource?: (input: any, ctx: RequestContext) => string;
   /** Service condition keys taken from the input (e.g. s3:prefix). */
-  conditions?: (input: any, ctx: RequestContext) => Record<string, ContextValue | undefined>;
+  conditions?: (input: any, ctx: RequestContext) => Record<string, ContextValue | undefined> | undefined;
   /**
    * Authorization the table cannot express (CopyObject reads one object and writes
    * another; DeleteObjects is checked per key): the handler calls ctx.authorize itself.

@@ -317,7 +317,14 @@ function cmpKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Above every version key (ids are ASCII; the migrated null versions' key is '~'). */
+/**
+ * The version_key of a never-versioned bucket's objects (and of those the migration found):
+ * after every generated id, i.e. older than any version written once versioning is
+ * configured. Such a key has only this one version, so it needs no place in time, and the
+ * unversioned write path generates no id.
+ */
+const UNVERSIONED_KEY = '~';
+/** Above every version key (ids are ASCII, and UNVERSIONED_KEY is '~'). */
 const AFTER_ALL_VERSIONS = '\u{10FFFF}';
 
 interface BucketRow {
@@ -519,7 +526,7 @@ class SqliteS3Repository implements S3Repository {
     const versioning = this.versioningOf(bucketId);
     // Unversioned buckets have no other versions: only look when versioning was ever on.
     const top = versioning && !cur ? this.newestVersionRow(bucketId, key) : undefined;
-    const versionKey = newVersionId(rec.lastModified, cur?.version_key ?? top?.version_key);
+    const versionKey = versioning ? newVersionId(rec.lastModified, cur?.version_key ?? top?.version_key) : UNVERSIONED_KEY;
     let removed: ObjectRow | undefined;
     if (!versioning || (versioning === 'Suspended' && cur?.null_version)) {
       // The null version is replaced in place.

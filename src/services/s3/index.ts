@@ -39,7 +39,7 @@ const onBucket = (handler: OperationImpl['handler'], action: string, conditions?
 const onObject = (handler: OperationImpl['handler'], action: OperationImpl['action'], conditions?: OperationImpl['conditions']): OperationImpl => ({ handler, action, resource: objectArn, conditions });
 /** Naming a version takes the version action (s3:GetObjectVersion, …), with s3:versionid. */
 const byVersion = (plain: string, versioned: string) => (i: Input) => (i.VersionId !== undefined ? versioned : plain);
-const versionKeys = (i: Input) => ({ 's3:versionid': i.VersionId });
+const versionKeys = (i: Input) => (i.VersionId === undefined ? undefined : { 's3:versionid': i.VersionId });
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],

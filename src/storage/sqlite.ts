@@ -136,9 +136,10 @@ export const MIGRATIONS: readonly string[] = [
   // version is an object, so GET, PUT and listing stay one-table index operations.
   // Every other version (noncurrent objects, and all delete markers, current or not) is in
   // `object_versions`, clustered by (bucket, key, version_key): a key's versions newest
-  // first. version_key is the version id (util/ids.ts, newest sorts first); the null
-  // version gets one too, so it sits in time order, and says "null" to clients.
-  // Existing objects become null versions: '~' sorts after every generated id (oldest).
+  // first. version_key is the version id (util/ids.ts, newest sorts first); a null
+  // version written while versioning is suspended gets one too (its place in time) and
+  // says "null" to clients. Never-versioned objects, existing ones included, have '~'
+  // (UNVERSIONED_KEY), which sorts after every generated id: older than any version to come.
   `ALTER TABLE buckets ADD COLUMN versioning TEXT;
    ALTER TABLE objects ADD COLUMN version_key TEXT NOT NULL DEFAULT '~';
    ALTER TABLE objects ADD COLUMN null_version INTEGER NOT NULL DEFAULT 1;

@@ -370,8 +370,12 @@ function toBucket(r: BucketRow): BucketRecord {
 
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
+  /** Runs reads in one read transaction: one snapshot (a savepoint inside a write transaction). */
+  private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(db: Database.Database) {
+    const inTransaction = db.transaction((read: () => unknown) => read());
+    this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),
@@ -530,18 +534,22 @@ class SqliteS3Repository implements S3Repository {
   }
 
   async getCurrentVersion(bucketId: number, key: string): Promise<VersionRecord | undefined> {
-    const cur = this.currentRow(bucketId, key);
-    if (cur) return toObject(cur);
-    // With no current object, the newest other version is current: a delete marker.
-    const top = this.newestVersionRow(bucketId, key);
-    return top && toVersion(top);
+    return this.snapshot(() => {
+      const cur = this.currentRow(bucketId, key);
+      if (cur) return toObject(cur);
+      // With no current object, the newest other version is current: a delete marker.
+      const top = this.newestVersionRow(bucketId, key);
+      return top && toVersion(top);
+    });
   }
 
   async getVersion(bucketId: number, key: string, versionId: string): Promise<VersionRecord | undefined> {
-    const cur = this.currentRow(bucketId, key);
-    if (cur && isVersion(cur, versionId)) return toObject(cur);
-    const r = (versionId === 'null' ? this.st.nullVersion!.get(bucketId, key) : this.st.versionById!.get(bucketId, key, versionId)) as VersionRow | undefined;
-    return r && toVersion(r);
+    return this.snapshot(() => {
+      const cur = this.currentRow(bucketId, key);
+      if (cur && isVersion(cur, versionId)) return toObject(cur);
+      const r = (versionId === 'null' ? this.st.nullVersion!.get(bucketId, key) : this.st.versionById!.get(bucketId, key, versionId)) as VersionRow | undefined;
+      return r && toVersion(r);
+    });
   }
 
   async putObject(rec: ObjectRecord, inlineBody: Buffer | undefined, cond?: PutCondition): Promise<PutObjectResult> {
@@ -683,8 +691,12 @@ class SqliteS3Repository implements S3Repository {
     }
     const batch = Math.min(limit + 1, 1001);
     for (;;) {
-      const curRows = ('from' in pos ? this.st.curFrom!.all(bucketId, pos.from, batch) : this.st.curAfter!.all(bucketId, pos.key, pos.key, pos.version, batch)) as ObjectRow[];
-      const verRows = ('from' in pos ? this.st.verFrom!.all(bucketId, pos.from, batch) : this.st.verAfter!.all(bucketId, pos.key, pos.version, batch)) as VersionRow[];
+      // Both scans see one snapshot, or a write moving a row between the tables could show it twice.
+      const at = pos;
+      const [curRows, verRows] = this.snapshot(() => [
+        ('from' in at ? this.st.curFrom!.all(bucketId, at.from, batch) : this.st.curAfter!.all(bucketId, at.key, at.key, at.version, batch)) as ObjectRow[],
+        ('from' in at ? this.st.verFrom!.all(bucketId, at.from, batch) : this.st.verAfter!.all(bucketId, at.key, at.version, batch)) as VersionRow[],
+      ]);
       let ci = 0;
       let vi = 0;
       let consumed: ObjectRow | undefined;

@@ -2,7 +2,7 @@ import type { Codec, ResponseSpec } from './codec.js';
 import type { OperationModel, ServiceModel } from './model.js';
 import { shapeOf } from './model.js';
 import { beginRestResponse, readHttpBindings, routerFor, type RouteMatch } from './rest.js';
-import { fromXml, parseXmlDocument, toXml, XmlSyntaxError } from './xml-shapes.js';
+import { fromXml, parseXmlDocument, toXml, XML_ORDER, XmlSyntaxError } from './xml-shapes.js';
 import { CommonErrors, ServiceError } from './errors.js';
 import type { RequestContext } from '../server/context.js';
 import { escapeXml } from '../util/xml.js';
@@ -16,6 +16,8 @@ export interface RestXmlOptions {
   xmlNamespace?: string;
   /** Operations whose one body member is the text of the root element (GetBucketLocation). */
   textRoot?: Record<string, string>;
+  /** Operations that answer an empty root element rather than no body (GetBucketVersioning). */
+  emptyRoot?: string[];
   /** Error code for a malformed XML body. */
   malformedXml: () => ServiceError;
 }
@@ -90,10 +92,10 @@ export class RestXmlCodec implements Codec {
       spec.body = XML_DECL + `<${textRoot}${ns}>${escapeXml(String(value[bodyMembers[0]!] ?? ''))}</${textRoot}>`;
       return spec;
     }
-    if (bodyMembers.some((m) => value[m] !== undefined)) {
+    if (bodyMembers.some((m) => value[m] !== undefined) || this.opts.emptyRoot?.includes(op.name)) {
       const name = this.opts.rootNames?.[op.name] ?? outShape.locationName ?? `${op.name}Result`;
       headers['content-type'] = 'application/xml';
-      const stripped: Record<string, unknown> = {};
+      const stripped: Record<string | symbol, unknown> = { [XML_ORDER]: (value as Record<symbol, unknown>)[XML_ORDER] };
       for (const m of bodyMembers) stripped[m] = value[m];
       spec.body = XML_DECL + toXml(model, op.output!, stripped, name, this.opts.xmlNamespace);
     }

@@ -9,6 +9,14 @@ import { formatTimestamp, parseTimestamp } from './timestamps.js';
  * parsed XML back to values. Element names, list wrappers, flattening and attributes all
  * come from the shapes.
  */
+/**
+ * On a structure value: the document order of the items of its flattened list members,
+ * one member name per item, where a protocol interleaves them (S3's ListObjectVersions
+ * writes <Version> and <DeleteMarker> elements in listing order). The members named are
+ * written together where the first of them would be.
+ */
+export const XML_ORDER = Symbol('xmlOrder');
+
 export function toXml(model: ServiceModel, ref: ShapeRef, value: unknown, name: string, rootNs?: string): string {
   const shape = shapeOf(model, ref);
   if (value === undefined || value === null) return '';
@@ -20,12 +28,25 @@ export function toXml(model: ServiceModel, ref: ShapeRef, value: unknown, name: 
       if (ns?.prefix) attrs += ` xmlns:${ns.prefix}="${ns.uri}"`;
       else if (ns && !rootNs) attrs += ` xmlns="${ns.uri}"`;
       let inner = '';
-      const obj = value as Record<string, unknown>;
+      const obj = value as Record<string | symbol, unknown>;
+      const order = obj[XML_ORDER] as string[] | undefined;
+      let interleaved = false;
       for (const [mName, mRef] of Object.entries(shape.members ?? {})) {
         const v = obj[mName];
         if (v === undefined || v === null) continue;
         if (mRef.location) continue;
         const elName = mRef.locationName ?? mName;
+        if (order?.includes(mName)) {
+          if (interleaved) continue;
+          interleaved = true;
+          const next: Record<string, number> = {};
+          for (const m of order) {
+            const item = (obj[m] as unknown[])[(next[m] = (next[m] ?? -1) + 1)];
+            const itemRef = shape.members![m]!;
+            inner += memberXml(model, itemRef, [item], itemRef.locationName ?? m);
+          }
+          continue;
+        }
         if (mRef.xmlAttribute) {
           attrs += ` ${elName}="${escapeXml(String(v))}"`;
           continue;

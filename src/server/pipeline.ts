@@ -152,7 +152,10 @@ async function run(ctx: RequestContext): Promise<void> {
     ctx.bodyStream = undefined;
   }
   const input = codec.parse(ctx, model, match);
-  if (!impl.selfAuthorized) await ctx.authorize(impl.action, impl.resource?.(input, ctx) ?? '*', impl.conditions?.(input, ctx));
+  if (!impl.selfAuthorized) {
+    const action = typeof impl.action === 'function' ? impl.action(input) : impl.action;
+    await ctx.authorize(action, impl.resource?.(input, ctx) ?? '*', impl.conditions?.(input, ctx));
+  }
   const output = await impl.handler(input, ctx);
   const spec = codec.serialize(ctx, model, match.op, output);
   if (ctx.statusOverride) spec.status = ctx.statusOverride;

@@ -14,12 +14,12 @@ export interface ResourceInfo {
 
 export interface OperationImpl {
   handler: Handler;
-  /** The IAM action the operation needs, e.g. "s3:GetObject". */
-  action: string;
+  /** The IAM action the operation needs, e.g. "s3:GetObject", or the input decides (GetObject by version is s3:GetObjectVersion). */
+  action: string | ((input: any) => string);
   /** The resource ARN the action is evaluated on (default '*'). */
   resource?: (input: any, ctx: RequestContext) => string;
   /** Service condition keys taken from the input (e.g. s3:prefix). */
-  conditions?: (input: any, ctx: RequestContext) => Record<string, ContextValue | undefined>;
+  conditions?: (input: any, ctx: RequestContext) => Record<string, ContextValue | undefined> | undefined;
   /**
    * Authorization the table cannot express (CopyObject reads one object and writes
    * another; DeleteObjects is checked per key): the handler calls ctx.authorize itself.

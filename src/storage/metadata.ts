@@ -9,7 +9,12 @@ export interface BucketRecord {
   region: string;
   createdAt: number;
   ownerId: string;
+  /** Absent until PutBucketVersioning: the bucket is unversioned and every object is the null version. */
+  versioning?: VersioningStatus;
 }
+
+/** A bucket's versioning state once configured; it can be suspended but never turned off again. */
+export type VersioningStatus = 'Enabled' | 'Suspended';
 
 /** Where an object's bytes live: inline in the metadata store, or a file in the blob store. */
 export type BodyRef = { kind: 'inline'; id: string } | { kind: 'file'; id: string };
@@ -34,6 +39,63 @@ export interface ObjectRecord {
   body: BodyRef;
   /** Part sizes of an object completed from a multipart upload, in order. */
   parts?: number[];
+  /**
+   * "null" for the null version (every object of an unversioned bucket, and those written
+   * while versioning is suspended), else an id from util/ids.ts `versionId`. Assigned by
+   * the store when the version is written; ignored on input.
+   */
+  versionId: string;
+  deleteMarker?: false;
+}
+
+/** A delete marker: a version without data that makes its key look deleted while it is current. */
+export interface DeleteMarkerRecord {
+  deleteMarker: true;
+  bucketId: number;
+  key: string;
+  versionId: string;
+  lastModified: number;
+}
+
+/** Any version of a key: an object version or a delete marker. */
+export type VersionRecord = ObjectRecord | DeleteMarkerRecord;
+
+/** What a write did: the version id it assigned and any version it removed for good. */
+export interface PutObjectResult {
+  /** "null" unless the bucket's versioning is Enabled. */
+  versionId: string;
+  /** The bucket's versioning when the write committed (read inside the write's transaction). */
+  versioning?: VersioningStatus;
+  /** The null version this write replaced (its file body is the caller's to delete after commit). */
+  removed?: ObjectRecord;
+}
+
+export interface DeleteObjectResult {
+  versioning?: VersioningStatus;
+  /** The delete marker a versioned bucket got instead of a deletion. */
+  deleteMarker?: { versionId: string };
+  /** The object version removed for good (unversioned: the object; suspended: the null version). */
+  removed?: ObjectRecord;
+}
+
+export interface ListVersionsQuery {
+  prefix: string;
+  delimiter?: string;
+  /** Resume after this key: after all its versions, or after `versionIdMarker` of it. */
+  keyMarker?: string;
+  /** A version id of `keyMarker` ("null" included); only with keyMarker. */
+  versionIdMarker?: string;
+  limit: number;
+}
+
+export interface ListVersionsPage {
+  /** Object versions and delete markers, by key then newest first. */
+  versions: Array<VersionRecord & { isLatest: boolean }>;
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last entry returned: a version (key and version id) or a common prefix (key only). */
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
 }
 
 export interface UploadRecord {
@@ -95,13 +157,33 @@ export interface S3Repository {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   /** Buckets in name order; only those of `ownerId` (an account id) when given. */
   listBuckets(q: { prefix?: string; after?: string; limit: number; ownerId?: string }): Promise<BucketRecord[]>;
-  /** Throws StoreError('Conflict') if the bucket still holds objects. */
+  /** Throws StoreError('Conflict') if the bucket still holds any version or delete marker. */
   deleteBucket(id: number): Promise<void>;
+  setBucketVersioning(bucketId: number, status: VersioningStatus): Promise<void>;
+  /** The current version of a key, if it is an object (not a delete marker). */
   getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
-  /** Writes the object (and its inline body); returns the record it replaced. */
-  putObject(rec: ObjectRecord, inlineBody: Buffer | undefined, cond?: PutCondition): Promise<ObjectRecord | undefined>;
-  deleteObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
+  /** The current version of a key, delete marker or not. */
+  getCurrentVersion(bucketId: number, key: string): Promise<VersionRecord | undefined>;
+  /** One version of a key by id ("null" for the null version). */
+  getVersion(bucketId: number, key: string, versionId: string): Promise<VersionRecord | undefined>;
+  /**
+   * Writes a new current version (and its inline body), as the bucket's versioning says:
+   * unversioned or suspended, it is the null version and replaces any null version;
+   * enabled, it gets a new version id and the previous current version is kept.
+   * Conditions are checked against the current version (a delete marker counts as none).
+   */
+  putObject(rec: ObjectRecord, inlineBody: Buffer | undefined, cond?: PutCondition): Promise<PutObjectResult>;
+  /**
+   * DELETE without a version id: unversioned, removes the object; enabled, adds a delete
+   * marker; suspended, removes the null version and adds a null delete marker.
+   */
+  deleteObject(bucketId: number, key: string, at?: number): Promise<DeleteObjectResult>;
+  /** Removes one version for good; the next newest becomes current. Returns what was removed. */
+  deleteVersion(bucketId: number, key: string, versionId: string): Promise<VersionRecord | undefined>;
+  /** Current object versions only (never delete markers or noncurrent versions). */
   listObjects(bucketId: number, q: ListObjectsQuery): Promise<ListObjectsPage>;
+  /** Every version and delete marker, by key then newest first, from a (key, version) marker. */
+  listVersions(bucketId: number, q: ListVersionsQuery): Promise<ListVersionsPage>;
   readInline(id: string): Promise<Buffer | undefined>;
   createUpload(u: UploadRecord): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRecord | undefined>;

@@ -56,3 +56,45 @@ export function iamId(prefix: string, length = 16): string {
 export function secretKey(): string {
   return random(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'A' : 'B'));
 }
+
+/**
+ * S3 object version ids: 32 URL-safe characters, unique, and ordered so that a newer
+ * version's id sorts first (byte order). The first 10 characters are the creation time in
+ * microseconds, each base-64 digit inverted (so later times give smaller strings), in an
+ * alphabet whose characters are in ASCII order; the other 22 are random. Listings and the
+ * version-id-marker of ListObjectVersions rely on this order (storage/sqlite.ts).
+ */
+const VERSION_ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+const VERSION_TIME_CHARS = 10;
+const VERSION_ID_LENGTH = 32;
+const VERSION_ID = /^[-0-9A-Z_a-z]{32}$/;
+let lastVersionTime = 0;
+
+/** Whether `s` has the shape of a version id Nimbus issues (anything else is "Invalid version id"). */
+export function isVersionId(s: string): boolean {
+  return VERSION_ID.test(s);
+}
+
+function versionTime(id: string): number {
+  let t = 0;
+  for (let i = 0; i < VERSION_TIME_CHARS; i++) t = t * 64 + (63 - VERSION_ALPHABET.indexOf(id[i]!));
+  return t;
+}
+
+/**
+ * A new version id; when `newerThan` (the newest existing version of the key) is given,
+ * the id sorts before it even if the clock went back.
+ */
+export function versionId(now: number, newerThan?: string): string {
+  let t = Math.max(Math.floor(now) * 1000, lastVersionTime + 1);
+  if (newerThan !== undefined && isVersionId(newerThan)) t = Math.max(t, versionTime(newerThan) + 1);
+  lastVersionTime = t;
+  const chars: string[] = new Array(VERSION_ID_LENGTH);
+  for (let i = VERSION_TIME_CHARS - 1; i >= 0; i--) {
+    chars[i] = VERSION_ALPHABET[63 - (t % 64)]!;
+    t = Math.floor(t / 64);
+  }
+  const rnd = random(VERSION_ID_LENGTH - VERSION_TIME_CHARS);
+  for (let i = VERSION_TIME_CHARS; i < VERSION_ID_LENGTH; i++) chars[i] = VERSION_ALPHABET[rnd[i - VERSION_TIME_CHARS]! & 63]!;
+  return chars.join('');
+}

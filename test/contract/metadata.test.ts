@@ -13,10 +13,13 @@ import {
   type LogStreamQuery,
   type StreamEventsQuery,
   type ListObjectsQuery,
+  type ListVersionsPage,
+  type ListVersionsQuery,
   type MetadataStore,
   type ObjectRecord,
 } from '../../src/storage/metadata.js';
-import { SqliteMetadataStore } from '../../src/storage/sqlite.js';
+import { MIGRATIONS, SqliteMetadataStore } from '../../src/storage/sqlite.js';
+import Database from 'better-sqlite3';
 
 /**
  * The MetadataStore contract. One suite, run against every implementation: a new backend
@@ -47,6 +50,7 @@ function obj(bucketId: number, key: string, over: Partial<ObjectRecord> = {}): O
     storageClass: 'STANDARD',
     headers: { 'content-type': 'text/plain' },
     body: { kind: 'inline', id: `inline-${++bodySeq}` },
+    versionId: 'null',
     ...over,
   };
 }
@@ -226,18 +230,18 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
           parts: [5, 6],
           storageClass: 'STANDARD_IA',
         });
-        assert.equal(await s.putObject(first, Buffer.from('hello world')), undefined);
+        sameRecord(await s.putObject(first, Buffer.from('hello world')), { versionId: 'null' });
         sameRecord(await s.getObject(bid, 'dir/k é'), first);
         assert.equal(await s.getObject(other, 'dir/k é'), undefined);
         assert.equal(await s.getObject(bid, 'dir/k'), undefined);
 
         const second = obj(bid, 'dir/k é', { etag: '"second"', body: { kind: 'file', id: 'file-1' } });
-        sameRecord(await s.putObject(second, undefined), first);
+        sameRecord((await s.putObject(second, undefined)).removed, first);
         sameRecord(await s.getObject(bid, 'dir/k é'), second);
 
-        sameRecord(await s.deleteObject(bid, 'dir/k é'), second);
+        sameRecord((await s.deleteObject(bid, 'dir/k é')).removed, second);
         assert.equal(await s.getObject(bid, 'dir/k é'), undefined);
-        assert.equal(await s.deleteObject(bid, 'dir/k é'), undefined);
+        sameRecord(await s.deleteObject(bid, 'dir/k é'), {});
       });
 
       it('optional fields absent stay absent', async () => {
@@ -270,7 +274,7 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         assert.deepEqual(await s.readInline(rec.body.id), Buffer.from('one'));
         assert.equal(await s.readInline(attempt.body.id), undefined);
         // On a missing key it is a plain put.
-        assert.equal(await s.putObject(obj(bid, 'new'), Buffer.from('n'), { ifNoneMatch: true }), undefined);
+        assert.equal((await s.putObject(obj(bid, 'new'), Buffer.from('n'), { ifNoneMatch: true })).removed, undefined);
         assert.equal((await s.getObject(bid, 'new'))!.key, 'new');
       });
 
@@ -280,7 +284,7 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         await s.putObject(cur, Buffer.from('1'));
         for (const cond of ['"v1"', 'v1', '"x", "v1"', '*']) {
           const next = obj(bid, 'k', { etag: '"v1"' });
-          sameRecord(await s.putObject(next, Buffer.from('1'), { ifMatch: cond }), cur, cond);
+          sameRecord((await s.putObject(next, Buffer.from('1'), { ifMatch: cond })).removed, cur, cond);
           cur = next;
         }
         const e = await storeErrorOf(s.putObject(obj(bid, 'k', { etag: '"v2"' }), Buffer.from('2'), { ifMatch: '"nope"' }));
@@ -328,6 +332,464 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
         await s.deleteObject(bid, 'k');
         assert.equal((await s.getObject(other, 'k'))!.etag, '"in-other"');
+      });
+    });
+
+    describe('versions', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      beforeEach(async () => {
+        fx = await makeStore();
+        bid = (await fx.store.s3.createBucket(bucket('vers'))).id;
+      });
+      afterEach(() => fx.dispose());
+
+      const enable = (status: 'Enabled' | 'Suspended' = 'Enabled', id = bid) => fx.store.s3.setBucketVersioning(id, status);
+      /** Every version of the bucket as "key@versionId" (M for a delete marker, * for the latest). */
+      const allVersions = async (id = bid) => {
+        const page = await fx.store.s3.listVersions(id, { prefix: '', limit: 1000 });
+        assert.equal(page.isTruncated, false);
+        return page.versions.map((v) => `${v.key}@${v.deleteMarker ? 'M:' : ''}${v.versionId}${v.isLatest ? '*' : ''}`);
+      };
+
+      it('the bucket record carries its versioning; a new bucket has none', async () => {
+        const s = fx.store.s3;
+        assert.equal((await s.getBucket('vers'))!.versioning, undefined);
+        assert.ok(!('versioning' in (await s.getBucket('vers'))!));
+        await enable('Enabled');
+        assert.equal((await s.getBucket('vers'))!.versioning, 'Enabled');
+        await enable('Suspended');
+        assert.equal((await s.getBucket('vers'))!.versioning, 'Suspended');
+        assert.equal((await s.listBuckets({ limit: 10 }))[0]!.versioning, 'Suspended');
+      });
+
+      it('unversioned: every write is the null version and replaces it; no other version is kept', async () => {
+        const s = fx.store.s3;
+        const a = obj(bid, 'k', { etag: '"a"' });
+        sameRecord(await s.putObject(a, Buffer.from('a')), { versionId: 'null' });
+        const b = obj(bid, 'k', { etag: '"b"' });
+        const r = await s.putObject(b, Buffer.from('b'));
+        assert.equal(r.versionId, 'null');
+        assert.equal(r.versioning, undefined);
+        sameRecord(r.removed, a);
+        assert.equal(await s.readInline(a.body.id), undefined);
+        sameRecord(await s.getVersion(bid, 'k', 'null'), b);
+        sameRecord(await s.getCurrentVersion(bid, 'k'), b);
+        assert.deepEqual(await allVersions(), ['k@null*']);
+        const d = await s.deleteObject(bid, 'k', 1);
+        assert.equal(d.deleteMarker, undefined);
+        sameRecord(d.removed, b);
+        assert.deepEqual(await allVersions(), []);
+        assert.equal(await s.getCurrentVersion(bid, 'k'), undefined);
+      });
+
+      it('enabled: every write is a new version with a unique, URL-safe, 32-character id; the newest sorts first and is current', async () => {
+        const s = fx.store.s3;
+        await enable();
+        const ids: string[] = [];
+        // Same millisecond, then a clock going backwards: ids still order newest first.
+        const times = [5_000, 5_000, 5_000, 4_000, 1_000, 6_000];
+        for (const [i, t] of times.entries()) {
+          const r = await s.putObject(obj(bid, 'k', { etag: `"v${i}"`, lastModified: t }), Buffer.from(`v${i}`));
+          assert.equal(r.versioning, 'Enabled');
+          assert.equal(r.removed, undefined, 'nothing is removed while versioning is on');
+          assert.match(r.versionId, /^[A-Za-z0-9_-]{32,}$/);
+          ids.push(r.versionId);
+        }
+        assert.equal(new Set(ids).size, ids.length);
+        const newestFirst = [...ids].reverse();
+        assert.deepEqual([...ids].sort(), newestFirst, 'ids sort newest first');
+        assert.deepEqual(await allVersions(), newestFirst.map((id, i) => `k@${id}${i === 0 ? '*' : ''}`));
+        assert.equal((await s.getObject(bid, 'k'))!.versionId, ids.at(-1));
+        for (const [i, id] of ids.entries()) {
+          const v = (await s.getVersion(bid, 'k', id)) as ObjectRecord;
+          assert.equal(v.etag, `"v${i}"`);
+          assert.equal(v.versionId, id);
+          assert.deepEqual(await s.readInline(v.body.id), Buffer.from(`v${i}`), 'every version keeps its body');
+        }
+        assert.equal(await s.getVersion(bid, 'k', 'null'), undefined);
+        assert.equal(await s.getVersion(bid, 'other', ids[0]!), undefined);
+        // The listing of current objects is unchanged by the other versions.
+        assert.deepEqual((await s.listObjects(bid, { prefix: '', limit: 10 })).objects.map((o) => o.versionId), [ids.at(-1)]);
+      });
+
+      it('enabled: a delete adds a delete marker that hides the key; removing the marker uncovers the version below', async () => {
+        const s = fx.store.s3;
+        await enable();
+        const v1 = await s.putObject(obj(bid, 'k', { etag: '"one"' }), Buffer.from('one'));
+        await s.putObject(obj(bid, 'other'), Buffer.from('o'));
+        const d = await s.deleteObject(bid, 'k', 1_800_000_000_000);
+        assert.equal(d.versioning, 'Enabled');
+        assert.equal(d.removed, undefined);
+        const m1 = d.deleteMarker!.versionId;
+        assert.match(m1, /^[A-Za-z0-9_-]{32}$/);
+        assert.equal(await s.getObject(bid, 'k'), undefined);
+        assert.deepEqual(await s.getCurrentVersion(bid, 'k'), { deleteMarker: true, bucketId: bid, key: 'k', versionId: m1, lastModified: 1_800_000_000_000 });
+        assert.deepEqual(await s.getVersion(bid, 'k', m1), { deleteMarker: true, bucketId: bid, key: 'k', versionId: m1, lastModified: 1_800_000_000_000 });
+        assert.deepEqual((await s.listObjects(bid, { prefix: '', limit: 10 })).objects.map((o) => o.key), ['other']);
+        // Deleting again adds another marker on top.
+        const m2 = (await s.deleteObject(bid, 'k', 1_800_000_000_001)).deleteMarker!.versionId;
+        assert.deepEqual(await allVersions(), [`k@M:${m2}*`, `k@M:${m1}`, `k@${v1.versionId}`, `other@${(await s.getObject(bid, 'other'))!.versionId}*`]);
+        // Removing the current marker makes the older marker current; removing that one, the object.
+        const gone = await s.deleteVersion(bid, 'k', m2);
+        assert.equal(gone!.deleteMarker, true);
+        assert.equal(await s.getObject(bid, 'k'), undefined);
+        assert.equal((await s.getCurrentVersion(bid, 'k'))!.versionId, m1);
+        assert.deepEqual((await allVersions()).slice(0, 2), [`k@M:${m1}*`, `k@${v1.versionId}`]);
+        await s.deleteVersion(bid, 'k', m1);
+        const back = (await s.getObject(bid, 'k'))!;
+        assert.equal(back.versionId, v1.versionId);
+        assert.deepEqual(await s.readInline(back.body.id), Buffer.from('one'));
+        assert.deepEqual((await s.listObjects(bid, { prefix: '', limit: 10 })).objects.map((o) => o.key), ['k', 'other']);
+        // A put over a current marker makes the marker noncurrent.
+        const m3 = (await s.deleteObject(bid, 'k', 2)).deleteMarker!.versionId;
+        const v2 = await s.putObject(obj(bid, 'k'), Buffer.from('two'));
+        assert.deepEqual((await allVersions()).slice(0, 3), [`k@${v2.versionId}*`, `k@M:${m3}`, `k@${v1.versionId}`]);
+      });
+
+      it('deleteVersion: the current one uncovers the previous; a noncurrent one leaves the current; unknown ids remove nothing', async () => {
+        const s = fx.store.s3;
+        await enable();
+        const bodies = ['v1', 'v2', 'v3'].map((t) => ({ t, rec: obj(bid, 'k', { etag: `"${t}"` }) }));
+        const ids: string[] = [];
+        for (const b of bodies) ids.push((await s.putObject(b.rec, Buffer.from(b.t))).versionId);
+        const removed = (await s.deleteVersion(bid, 'k', ids[2]!)) as ObjectRecord;
+        assert.equal(removed.etag, '"v3"');
+        assert.equal(removed.versionId, ids[2]);
+        assert.equal(await s.readInline(bodies[2]!.rec.body.id), undefined, 'its inline body is gone');
+        assert.equal((await s.getObject(bid, 'k'))!.etag, '"v2"');
+        assert.equal((await s.deleteVersion(bid, 'k', ids[0]!) as ObjectRecord).etag, '"v1"');
+        assert.equal((await s.getObject(bid, 'k'))!.etag, '"v2"');
+        assert.deepEqual(await allVersions(), [`k@${ids[1]}*`]);
+        assert.equal(await s.deleteVersion(bid, 'k', ids[0]!), undefined);
+        assert.equal(await s.deleteVersion(bid, 'k', 'null'), undefined);
+        assert.equal(await s.deleteVersion(bid, 'nokey', ids[1]!), undefined);
+        await s.deleteVersion(bid, 'k', ids[1]!);
+        assert.equal(await s.getObject(bid, 'k'), undefined);
+        assert.equal(await s.getCurrentVersion(bid, 'k'), undefined);
+        assert.deepEqual(await allVersions(), []);
+        // File bodies of every version stay referenced until their version goes.
+        const f1 = await s.putObject(obj(bid, 'f', { body: { kind: 'file', id: 'file-v1' } }), undefined);
+        await s.putObject(obj(bid, 'f', { body: { kind: 'file', id: 'file-v2' } }), undefined);
+        await s.deleteObject(bid, 'f', 3);
+        assert.equal(await s.hasFileBlob('file-v1'), true);
+        assert.equal(await s.hasFileBlob('file-v2'), true);
+        const gone = (await s.deleteVersion(bid, 'f', f1.versionId)) as ObjectRecord;
+        assert.deepEqual(gone.body, { kind: 'file', id: 'file-v1' });
+        assert.equal(await s.hasFileBlob('file-v1'), false);
+      });
+
+      it('the null version: an object from before versioning stays addressable as "null" under the new versions', async () => {
+        const s = fx.store.s3;
+        const before = obj(bid, 'k', { etag: '"before"' });
+        await s.putObject(before, Buffer.from('before'));
+        await enable();
+        const v1 = await s.putObject(obj(bid, 'k', { etag: '"after"' }), Buffer.from('after'));
+        assert.notEqual(v1.versionId, 'null');
+        sameRecord(await s.getVersion(bid, 'k', 'null'), before);
+        assert.deepEqual(await allVersions(), [`k@${v1.versionId}*`, 'k@null']);
+        // Removing the newer version makes the null version current again.
+        await s.deleteVersion(bid, 'k', v1.versionId);
+        sameRecord(await s.getObject(bid, 'k'), before);
+        assert.deepEqual(await allVersions(), ['k@null*']);
+        await s.deleteVersion(bid, 'k', 'null');
+        assert.equal(await s.readInline(before.body.id), undefined);
+        assert.deepEqual(await allVersions(), []);
+      });
+
+      it('suspended: writes are the null version, replacing the null version wherever it is; deletes add a null marker', async () => {
+        const s = fx.store.s3;
+        const n0 = obj(bid, 'k', { etag: '"n0"' });
+        await s.putObject(n0, Buffer.from('n0'));
+        await enable('Enabled');
+        const v1 = (await s.putObject(obj(bid, 'k', { etag: '"v1"' }), Buffer.from('v1'))).versionId;
+        await enable('Suspended');
+        // The noncurrent null version (n0) is replaced by the new current null version.
+        const n1 = obj(bid, 'k', { etag: '"n1"' });
+        const r1 = await s.putObject(n1, Buffer.from('n1'));
+        assert.equal(r1.versionId, 'null');
+        assert.equal(r1.versioning, 'Suspended');
+        sameRecord(r1.removed, n0);
+        assert.equal(await s.readInline(n0.body.id), undefined);
+        assert.deepEqual(await allVersions(), ['k@null*', `k@${v1}`]);
+        // Another write replaces it in place.
+        const n2 = obj(bid, 'k', { etag: '"n2"' });
+        sameRecord((await s.putObject(n2, Buffer.from('n2'))).removed, n1);
+        assert.deepEqual(await allVersions(), ['k@null*', `k@${v1}`]);
+        assert.equal((await s.getObject(bid, 'k'))!.etag, '"n2"');
+        // A delete removes the null version and leaves a null delete marker.
+        const d = await s.deleteObject(bid, 'k', 7);
+        assert.deepEqual(d.deleteMarker, { versionId: 'null' });
+        sameRecord(d.removed, n2);
+        assert.deepEqual(await allVersions(), ['k@M:null*', `k@${v1}`]);
+        assert.deepEqual(await s.getVersion(bid, 'k', 'null'), { deleteMarker: true, bucketId: bid, key: 'k', versionId: 'null', lastModified: 7 });
+        // Deleting again replaces the null marker with a new one; nothing else changes.
+        const d2 = await s.deleteObject(bid, 'k', 8);
+        assert.equal(d2.removed, undefined);
+        assert.deepEqual(await allVersions(), ['k@M:null*', `k@${v1}`]);
+        assert.equal((await s.getCurrentVersion(bid, 'k'))!.lastModified, 8);
+        // A write replaces the null marker too.
+        const n3 = obj(bid, 'k', { etag: '"n3"' });
+        assert.equal((await s.putObject(n3, Buffer.from('n3'))).removed, undefined);
+        assert.deepEqual(await allVersions(), ['k@null*', `k@${v1}`]);
+        // A versioned current version is kept when a null version goes on top of it.
+        await enable('Enabled');
+        const v2 = (await s.putObject(obj(bid, 'k', { etag: '"v2"' }), Buffer.from('v2'))).versionId;
+        await enable('Suspended');
+        const n4 = obj(bid, 'k', { etag: '"n4"' });
+        sameRecord((await s.putObject(n4, Buffer.from('n4'))).removed, n3);
+        assert.deepEqual(await allVersions(), ['k@null*', `k@${v2}`, `k@${v1}`]);
+        // Suspended delete over a versioned current version keeps it as noncurrent.
+        await enable('Enabled');
+        const v3 = (await s.putObject(obj(bid, 'k', { etag: '"v3"' }), Buffer.from('v3'))).versionId;
+        await enable('Suspended');
+        const d3 = await s.deleteObject(bid, 'k', 9);
+        sameRecord(d3.removed, n4);
+        assert.deepEqual(await allVersions(), ['k@M:null*', `k@${v3}`, `k@${v2}`, `k@${v1}`]);
+        // Removing the null marker by id uncovers v3.
+        await s.deleteVersion(bid, 'k', 'null');
+        assert.equal((await s.getObject(bid, 'k'))!.versionId, v3);
+      });
+
+      it('conditions look at the current version: a delete marker counts as no object', async () => {
+        const s = fx.store.s3;
+        await enable();
+        await s.putObject(obj(bid, 'k', { etag: '"e1"' }), Buffer.from('1'));
+        await s.deleteObject(bid, 'k', 1);
+        const missing = await storeErrorOf(s.putObject(obj(bid, 'k'), Buffer.from('x'), { ifMatch: '"e1"' }));
+        assert.equal(missing.kind, 'NotFound');
+        const r = await s.putObject(obj(bid, 'k', { etag: '"e2"' }), Buffer.from('2'), { ifNoneMatch: true });
+        assert.notEqual(r.versionId, 'null');
+        const e = await storeErrorOf(s.putObject(obj(bid, 'k'), Buffer.from('3'), { ifNoneMatch: true }));
+        assert.equal(e.kind, 'PreconditionFailed');
+        assert.equal((await allVersions()).length, 3, 'a failed condition adds no version');
+      });
+
+      it('deleteBucket is a Conflict while any version or delete marker remains', async () => {
+        const s = fx.store.s3;
+        await enable();
+        const v = await s.putObject(obj(bid, 'k'), Buffer.from('1'));
+        await s.deleteObject(bid, 'k', 1);
+        assert.equal((await storeErrorOf(s.deleteBucket(bid))).kind, 'Conflict', 'a noncurrent version and a marker');
+        await s.deleteVersion(bid, 'k', v.versionId);
+        assert.equal((await storeErrorOf(s.deleteBucket(bid))).kind, 'Conflict', 'only a delete marker');
+        await s.deleteVersion(bid, 'k', (await s.getCurrentVersion(bid, 'k'))!.versionId);
+        await s.deleteBucket(bid);
+        assert.equal(await s.getBucket('vers'), undefined);
+      });
+
+      it('versions of one bucket never show in another', async () => {
+        const s = fx.store.s3;
+        const other = (await s.createBucket(bucket('other-vers'))).id;
+        await enable('Enabled', bid);
+        await enable('Enabled', other);
+        const a = await s.putObject(obj(bid, 'k'), Buffer.from('a'));
+        await s.putObject(obj(other, 'k'), Buffer.from('b'));
+        await s.deleteObject(other, 'k', 1);
+        assert.deepEqual(await allVersions(bid), [`k@${a.versionId}*`]);
+        assert.equal((await allVersions(other)).length, 2);
+        assert.equal(await s.getVersion(other, 'k', a.versionId), undefined);
+        assert.equal(await s.deleteVersion(other, 'k', a.versionId), undefined);
+        assert.equal((await s.getObject(bid, 'k'))!.versionId, a.versionId);
+      });
+    });
+
+    describe('listVersions', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      /** The expected full listing: "key@id" per version, keys in code-point order, newest first. */
+      let expected: Array<{ key: string; versionId: string; deleteMarker: boolean; isLatest: boolean }>;
+      before(async () => {
+        fx = await makeStore();
+        const s = fx.store.s3;
+        bid = (await s.createBucket(bucket('vlist'))).id;
+        const noise = (await s.createBucket(bucket('vnoise'))).id;
+        await s.setBucketVersioning(noise, 'Enabled');
+        for (const k of ['a', 'dir/0', 'zz']) await s.putObject(obj(noise, k), Buffer.from(k));
+        // Some keys get a null version first (written before versioning was enabled).
+        const log = new Map<string, Array<{ versionId: string; deleteMarker: boolean }>>();
+        const push = (k: string, v: { versionId: string; deleteMarker: boolean }) => log.set(k, [...(log.get(k) ?? []), v]);
+        for (const [i, k] of LIST_KEYS.entries()) {
+          if (i % 3 === 0) {
+            await s.putObject(obj(bid, k), Buffer.from(k));
+            push(k, { versionId: 'null', deleteMarker: false });
+          }
+        }
+        await s.setBucketVersioning(bid, 'Enabled');
+        // Writes interleaved across keys, in reverse key order, so storage order is not write order.
+        for (let round = 0; round < 3; round++) {
+          for (const [i, k] of [...LIST_KEYS.entries()].reverse()) {
+            if ((i + round) % 4 === 3) {
+              push(k, { versionId: (await s.deleteObject(bid, k, 2)).deleteMarker!.versionId, deleteMarker: true });
+            } else if ((i + round) % 2 === 0 || round === 0) {
+              push(k, { versionId: (await s.putObject(obj(bid, k), Buffer.from(k))).versionId, deleteMarker: false });
+            }
+          }
+        }
+        expected = [];
+        for (const k of [...log.keys()].sort(cmp)) {
+          const vs = [...log.get(k)!].reverse();
+          vs.forEach((v, i) => expected.push({ key: k, ...v, isLatest: i === 0 }));
+        }
+      });
+      after(() => fx.dispose());
+
+      type VEntry = { key: string; versionId: string; deleteMarker: boolean; isLatest: boolean } | { prefix: string };
+      /** The S3 rule over the expected flat listing: prefix filter, delimiter roll-up, markers, limit. */
+      function reference(q: ListVersionsQuery): { entries: VEntry[]; isTruncated: boolean } {
+        const out: VEntry[] = [];
+        let startIdx = 0;
+        if (q.keyMarker !== undefined) {
+          const km = q.keyMarker;
+          if (q.versionIdMarker !== undefined) {
+            const at = expected.findIndex((e) => e.key === km && e.versionId === q.versionIdMarker);
+            startIdx = at >= 0 ? at + 1 : expected.findIndex((e) => cmp(e.key, km) > 0);
+          } else startIdx = expected.findIndex((e) => cmp(e.key, km) > 0);
+          if (startIdx < 0) startIdx = expected.length;
+        }
+        // A marker inside a rolled-up prefix skips the rest of that prefix.
+        let skipPrefix: string | undefined;
+        if (q.keyMarker !== undefined && q.delimiter && q.keyMarker.startsWith(q.prefix)) {
+          const i = q.keyMarker.indexOf(q.delimiter, q.prefix.length);
+          if (i >= 0) skipPrefix = q.keyMarker.slice(0, i + q.delimiter.length);
+        }
+        let lastPrefix: string | undefined;
+        for (const e of expected.slice(startIdx)) {
+          if (!e.key.startsWith(q.prefix)) continue;
+          if (skipPrefix !== undefined && e.key.startsWith(skipPrefix)) continue;
+          const i = q.delimiter ? e.key.indexOf(q.delimiter, q.prefix.length) : -1;
+          const cp = i >= 0 ? e.key.slice(0, i + q.delimiter!.length) : undefined;
+          if (cp !== undefined && cp === lastPrefix) continue;
+          if (out.length === q.limit) return { entries: out, isTruncated: true };
+          if (cp !== undefined) {
+            lastPrefix = cp;
+            out.push({ prefix: cp });
+          } else out.push(e);
+        }
+        return { entries: out, isTruncated: false };
+      }
+      function entriesOfVersions(page: ListVersionsPage): VEntry[] {
+        const all: Array<VEntry & { sortKey: string }> = [
+          ...page.versions.map((v, i) => ({ key: v.key, versionId: v.versionId, deleteMarker: v.deleteMarker === true, isLatest: v.isLatest, sortKey: `${v.key}\u0000${String(i).padStart(6, '0')}` })),
+          ...page.commonPrefixes.map((p) => ({ prefix: p, sortKey: p })),
+        ];
+        return all.sort((a, b) => cmp(a.sortKey, b.sortKey)).map(({ sortKey: _s, ...e }) => e as VEntry);
+      }
+      const list = (q: ListVersionsQuery) => fx.store.s3.listVersions(bid, q);
+
+      it('lists every version and marker by key (code-point order), newest first, with IsLatest, and nothing of another bucket', async () => {
+        const page = await list({ prefix: '', limit: 1000 });
+        assert.equal(page.isTruncated, false);
+        assert.deepEqual(
+          page.versions.map((v) => ({ key: v.key, versionId: v.versionId, deleteMarker: v.deleteMarker === true, isLatest: v.isLatest })),
+          expected,
+        );
+        assert.ok(expected.length > 60, `a meaningful data set (${expected.length} versions)`);
+        assert.ok(expected.some((e) => e.deleteMarker && e.isLatest) && expected.some((e) => e.deleteMarker && !e.isLatest));
+        assert.ok(expected.some((e) => e.versionId === 'null' && !e.isLatest));
+        // Object entries carry their full record; markers carry only their identity.
+        const o = page.versions.find((v) => !v.deleteMarker) as ObjectRecord & { isLatest: boolean };
+        assert.equal(o.etag, `"etag-${o.key}"`);
+        assert.equal(o.size, 3);
+        const m = page.versions.find((v) => v.deleteMarker)!;
+        assert.deepEqual(Object.keys(m).sort(), ['bucketId', 'deleteMarker', 'isLatest', 'key', 'lastModified', 'versionId']);
+      });
+
+      it('the current-objects listing shows only latest, non-marker versions', async () => {
+        const page = await fx.store.s3.listObjects(bid, { prefix: '', limit: 1000 });
+        assert.deepEqual(
+          page.objects.map((o) => `${o.key}@${o.versionId}`),
+          expected.filter((e) => e.isLatest && !e.deleteMarker).map((e) => `${e.key}@${e.versionId}`),
+        );
+      });
+
+      it('matches the S3 rule for every prefix × delimiter × marker × limit', async () => {
+        const markers: Array<Pick<ListVersionsQuery, 'keyMarker' | 'versionIdMarker'>> = [
+          {},
+          { keyMarker: 'a' },
+          { keyMarker: 'a/b' },
+          { keyMarker: 'dir/' },
+          { keyMarker: '\u{10FFFF}' },
+        ];
+        // Markers in the middle of keys' version lists (including "null" and a marker).
+        for (const e of [expected[1]!, expected[5]!, expected.find((x) => x.versionId === 'null' && !x.isLatest)!, expected.find((x) => x.deleteMarker)!, expected.find((x) => x.key.startsWith('dir/日本'))!]) {
+          markers.push({ keyMarker: e.key, versionIdMarker: e.versionId });
+        }
+        for (const prefix of ['', 'a', 'a/', 'dir/', 'é', 'nomatch'])
+          for (const delimiter of [undefined, '/', '本'])
+            for (const m of markers)
+              for (const limit of [1, 2, 3, 1000]) {
+                const q: ListVersionsQuery = { prefix, limit, ...(delimiter !== undefined && { delimiter }), ...m };
+                const got = await list(q);
+                const want = reference(q);
+                const label = JSON.stringify(q);
+                assert.deepEqual(entriesOfVersions(got), want.entries, label);
+                assert.equal(got.isTruncated, want.isTruncated, label);
+              }
+      });
+
+      it('resuming from nextKeyMarker / nextVersionIdMarker page by page gives exactly the full listing, pages stopping inside a key', async () => {
+        let stoppedInsideAKey = false;
+        for (const prefix of ['', 'a', 'dir/'])
+          for (const delimiter of [undefined, '/'])
+            for (const limit of [1, 2, 3, 7]) {
+              const full = reference({ prefix, delimiter, limit: 100_000 }).entries;
+              const seen: VEntry[] = [];
+              let marker: Pick<ListVersionsQuery, 'keyMarker' | 'versionIdMarker'> = {};
+              for (let pages = 0; ; pages++) {
+                assert.ok(pages <= expected.length, 'listing terminates');
+                const page = await list({ prefix, delimiter, limit, ...marker });
+                const entries = entriesOfVersions(page);
+                seen.push(...entries);
+                if (!page.isTruncated) break;
+                assert.equal(entries.length, limit, 'a truncated page is full');
+                const last = entries.at(-1)!;
+                if ('prefix' in last) {
+                  assert.equal(page.nextKeyMarker, last.prefix);
+                  assert.equal(page.nextVersionIdMarker, undefined);
+                } else {
+                  assert.equal(page.nextKeyMarker, last.key);
+                  assert.equal(page.nextVersionIdMarker, last.versionId);
+                  const at = expected.findIndex((x) => x.key === last.key && x.versionId === last.versionId);
+                  if (expected[at + 1]?.key === last.key) stoppedInsideAKey = true;
+                }
+                marker = { keyMarker: page.nextKeyMarker, ...(page.nextVersionIdMarker !== undefined && { versionIdMarker: page.nextVersionIdMarker }) };
+              }
+              assert.deepEqual(seen, full, JSON.stringify({ prefix, delimiter, limit }));
+            }
+        assert.ok(stoppedInsideAKey, 'some page stopped between two versions of one key');
+      });
+
+      it('a version-id marker whose version is gone still resumes in place (ids encode their order)', async () => {
+        const s = fx.store.s3;
+        const b2 = (await s.createBucket(bucket('vgone'))).id;
+        await s.setBucketVersioning(b2, 'Enabled');
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await s.putObject(obj(b2, 'k'), Buffer.from(String(i)))).versionId);
+        await s.putObject(obj(b2, 'l'), Buffer.from('l'));
+        const newestFirst = [...ids].reverse();
+        await s.deleteVersion(b2, 'k', newestFirst[2]!);
+        const page = await s.listVersions(b2, { prefix: '', keyMarker: 'k', versionIdMarker: newestFirst[2]!, limit: 10 });
+        assert.deepEqual(page.versions.map((v) => `${v.key}@${v.versionId}`).slice(0, 2), [`k@${newestFirst[3]}`, `k@${newestFirst[4]}`]);
+        assert.equal(page.versions[2]!.key, 'l');
+        // Versions of one key beyond one internal batch are all listed, in order.
+        const big = (await s.createBucket(bucket('vbig'))).id;
+        await s.setBucketVersioning(big, 'Enabled');
+        const many: string[] = [];
+        await fx.store.transaction(async (tx) => {
+          for (let i = 0; i < 1200; i++) many.push((await tx.s3.putObject(obj(big, 'hot'), undefined)).versionId);
+          await tx.s3.putObject(obj(big, 'cold'), undefined);
+        });
+        const all = await s.listVersions(big, { prefix: '', limit: 1000 });
+        assert.equal(all.versions.length, 1000);
+        assert.equal(all.versions[0]!.key, 'cold');
+        assert.deepEqual(all.versions.slice(1).map((v) => v.versionId), [...many].reverse().slice(0, 999));
+        const rest = await s.listVersions(big, { prefix: '', keyMarker: all.nextKeyMarker, versionIdMarker: all.nextVersionIdMarker, limit: 1000 });
+        assert.equal(rest.isTruncated, false);
+        assert.deepEqual(rest.versions.map((v) => v.versionId), [...many].reverse().slice(999));
+        const rolled = await s.listVersions(big, { prefix: '', delimiter: 'o', limit: 10 });
+        assert.deepEqual(rolled.commonPrefixes, ['co', 'ho']);
+        assert.deepEqual(rolled.versions, []);
       });
     });
 
@@ -888,6 +1350,53 @@ describe('prefixSuccessor', () => {
       const cps = Array.from(succ, (c) => c.codePointAt(0)!);
       const below = String.fromCodePoint(...cps.slice(0, -1), cps[cps.length - 1]! - 1 === 0xdfff ? 0xd7ff : cps[cps.length - 1]! - 1);
       assert.ok(below.startsWith(s) || below === s.replace(/\u{10FFFF}+$/u, ''), s);
+    }
+  });
+});
+
+describe('sqlite migrations', () => {
+  it('a data dir from before versioning opens with its objects as null versions, bodies intact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-'));
+    try {
+      // Build the schema as it was before the versioning migration, with data in it.
+      const before = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE object_versions'));
+      assert.ok(before > 0);
+      const raw = new Database(join(dir, 'metadata.sqlite'));
+      for (const m of MIGRATIONS.slice(0, before)) raw.exec(m);
+      raw.pragma(`user_version = ${before}`);
+      raw.prepare("INSERT INTO buckets (name, region, created_at, owner_id) VALUES ('old', 'us-east-1', 1, 'acct')").run();
+      const insert = raw.prepare(
+        "INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id, parts) VALUES (1, ?, 3, ?, 1000, 'STANDARD', '{}', NULL, ?, ?, NULL)",
+      );
+      insert.run('inline-key', '"i"', 'inline', 'body-i');
+      insert.run('file-key', '"f"', 'file', 'body-f');
+      raw.prepare("INSERT INTO inline_bodies (id, data) VALUES ('body-i', ?)").run(Buffer.from('old'));
+      raw.close();
+
+      const store = new SqliteMetadataStore(dir);
+      try {
+        const s = store.s3;
+        const b = (await s.getBucket('old'))!;
+        assert.equal(b.versioning, undefined);
+        const i = (await s.getObject(b.id, 'inline-key'))!;
+        assert.equal(i.versionId, 'null');
+        assert.deepEqual(await s.readInline(i.body.id), Buffer.from('old'));
+        assert.equal((await s.getVersion(b.id, 'file-key', 'null') as ObjectRecord).etag, '"f"');
+        assert.equal(await s.hasFileBlob('body-f'), true);
+        // Enabling versioning keeps them as the null version under new versions.
+        await s.setBucketVersioning(b.id, 'Enabled');
+        const v = await s.putObject(obj(b.id, 'inline-key', { lastModified: 2000 }), Buffer.from('new'));
+        const page = await s.listVersions(b.id, { prefix: '', limit: 10 });
+        assert.deepEqual(
+          page.versions.map((x) => `${x.key}@${x.versionId}${x.isLatest ? '*' : ''}`),
+          ['file-key@null*', `inline-key@${v.versionId}*`, 'inline-key@null'],
+        );
+        assert.deepEqual(await s.readInline(((await s.getVersion(b.id, 'inline-key', 'null')) as ObjectRecord).body.id), Buffer.from('old'));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

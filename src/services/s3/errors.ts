@@ -10,6 +10,7 @@ export const S3Errors = {
   ...defineErrors({
     NoSuchBucket: { status: 404, message: 'The specified bucket does not exist' },
     NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+    NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
     BucketAlreadyExists: {
       status: 409,
       message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',

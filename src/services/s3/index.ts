@@ -5,6 +5,7 @@ import { S3Errors } from './errors.js';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './buckets.js';
 import { copyObject, deleteObject, deleteObjects, getObject, getObjectAttributes, headObject, putObject } from './objects.js';
 import { listObjects, listObjectsV2 } from './list.js';
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versions.js';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -39,7 +40,10 @@ const bucketArn = (i: Input) => `arn:aws:s3:::${i.Bucket}`;
 const objectArn = (i: Input) => `arn:aws:s3:::${i.Bucket}/${i.Key}`;
 const listKeys = (i: Input) => ({ 's3:prefix': i.Prefix, 's3:delimiter': i.Delimiter, 's3:max-keys': i.MaxKeys === undefined ? undefined : String(i.MaxKeys) });
 const onBucket = (handler: OperationImpl['handler'], action: string, conditions?: OperationImpl['conditions']): OperationImpl => ({ handler, action, resource: bucketArn, conditions });
-const onObject = (handler: OperationImpl['handler'], action: string): OperationImpl => ({ handler, action, resource: objectArn });
+const onObject = (handler: OperationImpl['handler'], action: OperationImpl['action'], conditions?: OperationImpl['conditions']): OperationImpl => ({ handler, action, resource: objectArn, conditions });
+/** Naming a version takes the version action (s3:GetObjectVersion, …), with s3:versionid. */
+const byVersion = (plain: string, versioned: string) => (i: Input) => (i.VersionId !== undefined ? versioned : plain);
+const versionKeys = (i: Input) => (i.VersionId === undefined ? undefined : { 's3:versionid': i.VersionId });
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],
@@ -68,6 +72,8 @@ export const s3Service: ServiceDef = {
     },
     // GetBucketLocation's answer is the text of its root element.
     textRoot: { GetBucketLocation: 'LocationConstraint' },
+    // A bucket that was never versioned answers <VersioningConfiguration/>.
+    emptyRoot: ['GetBucketVersioning'],
     malformedXml: () => S3Errors.MalformedXML(),
   }),
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
@@ -98,16 +104,19 @@ export const s3Service: ServiceDef = {
     ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets', resource: () => 'arn:aws:s3:::*' },
     GetBucketLocation: onBucket(getBucketLocation, 's3:GetBucketLocation'),
     PutObject: onObject(putObject, 's3:PutObject'),
-    GetObject: onObject(getObject, 's3:GetObject'),
-    HeadObject: onObject(headObject, 's3:GetObject'),
-    DeleteObject: onObject(deleteObject, 's3:DeleteObject'),
+    GetObject: onObject(getObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
+    HeadObject: onObject(headObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
+    DeleteObject: onObject(deleteObject, byVersion('s3:DeleteObject', 's3:DeleteObjectVersion'), versionKeys),
     // Checked per key by the handler: each denied key is an AccessDenied entry in the result.
     DeleteObjects: { handler: deleteObjects, action: 's3:DeleteObject', selfAuthorized: true },
-    // s3:GetObject on the source and s3:PutObject on the destination, by the handler.
+    // s3:GetObject (s3:GetObjectVersion) on the source and s3:PutObject on the destination, by the handler.
     CopyObject: { handler: copyObject, action: 's3:PutObject', selfAuthorized: true },
-    GetObjectAttributes: onObject(getObjectAttributes, 's3:GetObjectAttributes'),
+    GetObjectAttributes: onObject(getObjectAttributes, byVersion('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), versionKeys),
     ListObjects: onBucket(listObjects, 's3:ListBucket', listKeys),
     ListObjectsV2: onBucket(listObjectsV2, 's3:ListBucket', listKeys),
+    ListObjectVersions: onBucket(listObjectVersions, 's3:ListBucketVersions', listKeys),
+    PutBucketVersioning: onBucket(putBucketVersioning, 's3:PutBucketVersioning'),
+    GetBucketVersioning: onBucket(getBucketVersioning, 's3:GetBucketVersioning'),
     CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject'),
     UploadPart: onObject(uploadPart, 's3:PutObject'),
     UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject', selfAuthorized: true },

@@ -8,13 +8,13 @@ import { decodeToken, encodeToken, ownerOf, requireBucket } from './common.js';
 type Input = Record<string, any>;
 
 /** encoding-type=url: S3 percent-encodes keys and prefixes, with '+' for space. */
-function encoder(encodingType: string | undefined): (s: string | undefined) => string | undefined {
+export function encoder(encodingType: string | undefined): (s: string | undefined) => string | undefined {
   if (encodingType === undefined) return (s) => s;
   if (encodingType !== 'url') throw S3Errors.InvalidArgument({ message: 'Invalid Encoding Method specified in Request', ArgumentName: 'encoding-type', ArgumentValue: encodingType });
   return (s) => (s === undefined ? undefined : encodeURIComponent(s).replace(/%20/g, '+').replace(/%2F/g, '/'));
 }
 
-function maxKeys(v: number | undefined): number {
+export function maxKeys(v: number | undefined): number {
   if (v === undefined) return 1000;
   if (v < 0) throw S3Errors.InvalidArgument({ message: 'Argument maxKeys must be an integer between 0 and 2147483647', ArgumentName: 'maxKeys' });
   return Math.min(v, 1000);

@@ -7,6 +7,7 @@ import { createChecksum, isChecksumAlgorithm, type ChecksumAlgorithm } from '../
 import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
 import { receiveBody } from './body-writer.js';
+import { versionIdHeader } from './versions.js';
 import {
   bufferChunks,
   checkCopySourceConditions,
@@ -14,10 +15,11 @@ import {
   commitObject,
   emptyBody,
   fileChunks,
-  loadObject,
+  loadCopySource,
   openBody,
   openCurrentBody,
   parseCopySource,
+  putVersionId,
   requestedChecksum,
   storedHeaders,
   validateStorageClass,
@@ -125,8 +127,7 @@ export async function uploadPartCopy(input: Input, ctx: RequestContext) {
   await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
   const upload = await requireUpload(ctx, bucket, input.Key, input.UploadId);
   const src = parseCopySource(input.CopySource);
-  await ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
-  const source = await loadObject(ctx, src.bucket, src.key);
+  const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   checkCopySourceConditions(input, source);
   let start = 0;
   let end = source.size - 1;
@@ -141,7 +142,7 @@ export async function uploadPartCopy(input: Input, ctx: RequestContext) {
       throw S3Errors.InvalidRange({ RangeRequested: input.CopySourceRange, ActualObjectSize: String(source.size) });
     }
   }
-  const opened = await openCurrentBody(ctx, source, src.bucket);
+  const opened = await openCurrentBody(ctx, source, src.bucket, src.versionId);
   const chunks =
     source.size === 0
       ? emptyBody()
@@ -150,7 +151,11 @@ export async function uploadPartCopy(input: Input, ctx: RequestContext) {
         : fileChunks(opened.handle!, start, end);
   const body = await receiveBody(chunks, ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, { checksumAlgorithm: upload.checksumAlgorithm as ChecksumAlgorithm | undefined });
   const part = await storePart(ctx, upload, input.PartNumber, body);
-  return { CopyPartResult: { ETag: part.etag, LastModified: new Date(part.lastModified), ...partChecksumOutput(upload, part) }, ServerSideEncryption: 'AES256' };
+  return {
+    CopyPartResult: { ETag: part.etag, LastModified: new Date(part.lastModified), ...partChecksumOutput(upload, part) },
+    ServerSideEncryption: 'AES256',
+    CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
+  };
 }
 
 async function allParts(ctx: RequestContext, id: string): Promise<PartRecord[]> {
@@ -230,6 +235,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     Key: upload.key,
     ETag: rec.etag,
     ServerSideEncryption: 'AES256',
+    VersionId: putVersionId(rec),
     ...(checksum ? { [checksumMember(checksum.algorithm as ChecksumAlgorithm)]: checksum.value, ChecksumType: checksum.type } : {}),
   };
 }

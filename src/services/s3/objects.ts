@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { RequestContext } from '../../server/context.js';
-import type { BucketRecord, ObjectRecord, PutCondition, Transaction } from '../../storage/metadata.js';
+import type { BucketRecord, DeleteObjectResult, ObjectRecord, PutCondition, Transaction, VersionRecord, VersioningStatus } from '../../storage/metadata.js';
 import { etagMatches } from '../../storage/sqlite.js';
 import { now } from '../../util/clock.js';
 import { blobId } from '../../util/ids.js';
@@ -8,6 +8,7 @@ import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, type ChecksumAlgorithm } from
 import { S3Errors, fromStoreError } from './errors.js';
 import { STORAGE_CLASSES, requireBucket, validateKey } from './common.js';
 import { receiveBody, type ReceivedBody } from './body-writer.js';
+import { checkVersionId, versionIdHeader } from './versions.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -100,6 +101,18 @@ export interface CommitExtras {
   inTransaction?: (tx: Transaction) => Promise<void>;
 }
 
+/** A written object: its record (with the version id the store gave it) and the bucket's versioning then. */
+export type CommittedObject = ObjectRecord & { versioning?: VersioningStatus };
+
+/**
+ * The x-amz-version-id of a write's response: only when versioning is enabled (a write to
+ * a suspended bucket makes the null version, and S3 answers it without the header; see the
+ * "versioning suspended" example of https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html).
+ */
+export function putVersionId(rec: CommittedObject): string | undefined {
+  return rec.versioning === 'Enabled' ? rec.versionId : undefined;
+}
+
 export async function commitObject(
   ctx: RequestContext,
   bucket: BucketRecord,
@@ -108,7 +121,7 @@ export async function commitObject(
   fields: Pick<ObjectRecord, 'storageClass' | 'headers'>,
   cond?: PutCondition,
   extras: CommitExtras = {},
-): Promise<ObjectRecord> {
+): Promise<CommittedObject> {
   const { blobs, store } = ctx.runtime;
   const body: ObjectRecord['body'] = received.temp
     ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) }
@@ -122,19 +135,25 @@ export async function commitObject(
     body,
     checksum: extras.checksum ?? (received.checksum && { ...received.checksum, type: 'FULL_OBJECT' }),
     parts: extras.parts,
+    versionId: 'null',
     ...fields,
   };
+  let versioning: VersioningStatus | undefined;
   try {
     await store.transaction(async (tx) => {
-      const prev = await tx.s3.putObject(rec, received.inline, cond);
-      if (prev?.body.kind === 'file') tx.afterCommit(() => blobs.remove(prev.body.id));
+      const result = await tx.s3.putObject(rec, received.inline, cond);
+      rec.versionId = result.versionId;
+      versioning = result.versioning;
+      // Only a replaced null version goes; with versioning on the previous version stays.
+      const removed = result.removed;
+      if (removed?.body.kind === 'file') tx.afterCommit(() => blobs.remove(removed.body.id));
       await extras.inTransaction?.(tx);
     });
   } catch (e) {
     if (body.kind === 'file') await blobs.remove(body.id);
     throw fromStoreError(e, { bucket: bucket.name, key, condition: cond?.ifNoneMatch ? 'If-None-Match' : 'If-Match' });
   }
-  return rec;
+  return { ...rec, versioning };
 }
 
 export function checksumOutput(rec: ObjectRecord): Record<string, string> {
@@ -165,7 +184,7 @@ export async function putObject(input: Input, ctx: RequestContext) {
   const cond = writeConditions(input);
   const { body } = await receiveObjectBody(input, ctx, input.Body);
   const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers }, cond);
-  return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, ...checksumOutput(rec) };
+  return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec) };
 }
 
 /** Evaluates If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), RFC 7232 order. */
@@ -205,18 +224,40 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-export async function loadObject(ctx: RequestContext, bucketName: string, key: string): Promise<ObjectRecord> {
-  const bucket = await requireBucket(ctx, bucketName);
-  const rec = await ctx.runtime.store.s3.getObject(bucket.id, key);
-  if (!rec) {
-    // S3 tells a caller that a key does not exist only if it may list the bucket;
-    // otherwise the answer is 403, so keys cannot be probed.
-    if (!(await ctx.isAllowed('s3:ListBucket', `arn:aws:s3:::${bucketName}`))) {
-      await ctx.authorize('s3:ListBucket', `arn:aws:s3:::${bucketName}`);
-    }
-    throw S3Errors.NoSuchKey({ Key: key });
+/**
+ * The object a request names: the current version, or the version `versionId` names.
+ * A current delete marker is 404 NoSuchKey with x-amz-delete-marker; a delete marker named
+ * by id is 405 MethodNotAllowed for reads and 400 InvalidRequest as a copy source
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html).
+ */
+export async function findObject(ctx: RequestContext, bucket: BucketRecord, key: string, versionId?: string, use: 'read' | 'copy' = 'read'): Promise<ObjectRecord> {
+  const { s3 } = ctx.runtime.store;
+  let found: VersionRecord | undefined;
+  if (versionId === undefined) {
+    const rec = await s3.getObject(bucket.id, key);
+    if (rec) return rec;
+    // Only a bucket that was ever versioned can hide a key behind a delete marker.
+    if (bucket.versioning) found = await s3.getCurrentVersion(bucket.id, key);
+  } else {
+    found = await s3.getVersion(bucket.id, key, versionId);
   }
-  return rec;
+  if (found && !found.deleteMarker) return found;
+  // S3 tells a caller that a key does not exist only if it may list the bucket;
+  // otherwise the answer is 403, so keys cannot be probed.
+  if (!(await ctx.isAllowed('s3:ListBucket', `arn:aws:s3:::${bucket.name}`))) {
+    await ctx.authorize('s3:ListBucket', `arn:aws:s3:::${bucket.name}`);
+  }
+  if (!found) throw versionId === undefined ? S3Errors.NoSuchKey({ Key: key }) : S3Errors.NoSuchVersion({ Key: key, VersionId: versionId });
+  const headers: Record<string, string> = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': found.versionId };
+  if (versionId === undefined) throw S3Errors.NoSuchKey({ Key: key, headers });
+  if (use === 'copy') throw S3Errors.InvalidRequest({ message: 'The source of a copy request may not specifically refer to a delete marker by version id.' });
+  headers['last-modified'] = new Date(found.lastModified).toUTCString();
+  headers.allow = 'DELETE';
+  throw S3Errors.MethodNotAllowed({ Method: ctx.method, ResourceType: 'DeleteMarker', headers });
+}
+
+export async function loadObject(ctx: RequestContext, bucketName: string, key: string, versionId?: string, use: 'read' | 'copy' = 'read'): Promise<ObjectRecord> {
+  return findObject(ctx, await requireBucket(ctx, bucketName), key, versionId, use);
 }
 
 function representation(rec: ObjectRecord, input: Input, checksumMode: boolean): Record<string, unknown> {
@@ -264,7 +305,9 @@ export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'bod
 
 async function readObject(input: Input, ctx: RequestContext, withBody: boolean) {
   validateKey(input.Key);
-  let rec = await loadObject(ctx, input.Bucket, input.Key);
+  const versionId = checkVersionId(input.VersionId);
+  const bucket = await requireBucket(ctx, input.Bucket);
+  let rec = await findObject(ctx, bucket, input.Key, versionId);
   checkReadConditions(input, rec);
   let range = input.PartNumber === undefined ? parseRange(input.Range, rec.size) : undefined;
   if (input.PartNumber !== undefined) {
@@ -281,11 +324,12 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   let opened: { inline?: Buffer; handle?: FileHandle } | undefined;
   if (withBody) {
     // Overwritten between the metadata read and the open: serve the new version.
-    const current = await openCurrentBody(ctx, rec, input.Bucket);
+    const current = await openCurrentBody(ctx, rec, input.Bucket, versionId);
     rec = current.rec;
     opened = current;
   }
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
+  out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
   if (range) {
     ctx.statusOverride = 206;
     out.ContentRange = `bytes ${range.start}-${range.end}/${rec.size}`;
@@ -312,20 +356,41 @@ export function headObject(input: Input, ctx: RequestContext) {
 
 export async function deleteObject(input: Input, ctx: RequestContext) {
   const bucket = await requireBucket(ctx, input.Bucket);
-  await removeObject(ctx, bucket, input.Key, input.IfMatch);
-  return {};
+  const versionId = checkVersionId(input.VersionId);
+  if (versionId !== undefined) {
+    // Deleting a version that does not exist succeeds too, and still names it.
+    const removed = await removeVersion(ctx, bucket, input.Key, versionId);
+    return { VersionId: versionId, DeleteMarker: removed?.deleteMarker ? true : undefined };
+  }
+  const r = await removeObject(ctx, bucket, input.Key, input.IfMatch);
+  return r.deleteMarker ? { DeleteMarker: true, VersionId: r.deleteMarker.versionId } : {};
 }
 
-async function removeObject(ctx: RequestContext, bucket: BucketRecord, key: string, ifMatch?: string): Promise<void> {
+async function removeObject(ctx: RequestContext, bucket: BucketRecord, key: string, ifMatch?: string): Promise<DeleteObjectResult> {
   const { store, blobs } = ctx.runtime;
-  await store.transaction(async (tx) => {
+  return store.transaction(async (tx) => {
     if (ifMatch !== undefined) {
       const cur = await tx.s3.getObject(bucket.id, key);
       if (!cur) throw S3Errors.NoSuchKey({ Key: key });
       if (!etagMatches(ifMatch, cur.etag)) throw S3Errors.PreconditionFailed({ Condition: 'If-Match' });
     }
-    const prev = await tx.s3.deleteObject(bucket.id, key);
-    if (prev?.body.kind === 'file') tx.afterCommit(() => blobs.remove(prev.body.id));
+    const r = await tx.s3.deleteObject(bucket.id, key, now());
+    const removed = r.removed;
+    if (removed?.body.kind === 'file') tx.afterCommit(() => blobs.remove(removed.body.id));
+    return r;
+  });
+}
+
+/** Removes one version (or delete marker) for good; its body goes after the commit. */
+export async function removeVersion(ctx: RequestContext, bucket: BucketRecord, key: string, versionId: string): Promise<VersionRecord | undefined> {
+  const { store, blobs } = ctx.runtime;
+  return store.transaction(async (tx) => {
+    const removed = await tx.s3.deleteVersion(bucket.id, key, versionId);
+    if (removed && !removed.deleteMarker && removed.body.kind === 'file') {
+      const id = removed.body.id;
+      tx.afterCommit(() => blobs.remove(id));
+    }
+    return removed;
   });
 }
 
@@ -341,9 +406,17 @@ export async function deleteObjects(input: Input, ctx: RequestContext) {
     try {
       if (typeof o.Key !== 'string' || o.Key === '') throw S3Errors.InvalidArgument({ message: 'Invalid key' });
       validateKey(o.Key);
-      await ctx.authorize('s3:DeleteObject', `arn:aws:s3:::${bucket.name}/${o.Key}`);
-      await removeObject(ctx, bucket, o.Key);
-      if (!quiet) Deleted.push({ Key: o.Key, VersionId: o.VersionId });
+      const versionId = checkVersionId(o.VersionId);
+      if (versionId !== undefined) {
+        await ctx.authorize('s3:DeleteObjectVersion', `arn:aws:s3:::${bucket.name}/${o.Key}`, { 's3:versionid': versionId });
+        const removed = await removeVersion(ctx, bucket, o.Key, versionId);
+        // DeleteMarker and DeleteMarkerVersionId say the version removed was a delete marker.
+        if (!quiet) Deleted.push({ Key: o.Key, VersionId: versionId, ...(removed?.deleteMarker && { DeleteMarker: true, DeleteMarkerVersionId: versionId }) });
+      } else {
+        await ctx.authorize('s3:DeleteObject', `arn:aws:s3:::${bucket.name}/${o.Key}`);
+        const r = await removeObject(ctx, bucket, o.Key);
+        if (!quiet) Deleted.push({ Key: o.Key, ...(r.deleteMarker && { DeleteMarker: true, DeleteMarkerVersionId: r.deleteMarker.versionId }) });
+      }
     } catch (e) {
       const err = e as { code?: string; message: string };
       if (!err.code) throw e;
@@ -393,31 +466,43 @@ export function checkCopySourceConditions(input: Input, source: ObjectRecord): v
   if (input.CopySourceIfModifiedSince instanceof Date && lm <= input.CopySourceIfModifiedSince.getTime()) throw S3Errors.PreconditionFailed({ Condition: 'x-amz-copy-source-If-Modified-Since' });
 }
 
-/** Opens an object's body, re-reading the metadata once if a concurrent overwrite removed the file. */
-export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bucket: string): Promise<{ rec: ObjectRecord; inline?: Buffer; handle?: FileHandle }> {
+/**
+ * Opens an object's body, re-reading the metadata once if a concurrent overwrite (or the
+ * removal of that version) took the file away.
+ */
+export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bucket: string, versionId?: string): Promise<{ rec: ObjectRecord; inline?: Buffer; handle?: FileHandle }> {
   try {
     return { rec, ...(await openBody(ctx, rec)) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const fresh = await loadObject(ctx, bucket, rec.key);
+    const fresh = await loadObject(ctx, bucket, rec.key, versionId);
     return { rec: fresh, ...(await openBody(ctx, fresh)) };
   }
+}
+
+/** Reads a copy source: s3:GetObject, or s3:GetObjectVersion when it names a version. */
+export async function loadCopySource(ctx: RequestContext, src: { bucket: string; key: string; versionId?: string }): Promise<{ bucket: BucketRecord; source: ObjectRecord }> {
+  const versionId = checkVersionId(src.versionId);
+  const arn = `arn:aws:s3:::${src.bucket}/${src.key}`;
+  if (versionId === undefined) await ctx.authorize('s3:GetObject', arn);
+  else await ctx.authorize('s3:GetObjectVersion', arn, { 's3:versionid': versionId });
+  const bucket = await requireBucket(ctx, src.bucket);
+  return { bucket, source: await findObject(ctx, bucket, src.key, versionId, 'copy') };
 }
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
   await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
-  await ctx.authorize('s3:GetObject', `arn:aws:s3:::${src.bucket}/${src.key}`);
+  const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
-  const source = await loadObject(ctx, src.bucket, src.key);
-  if (src.versionId !== undefined && src.versionId !== 'null') throw S3Errors.InvalidArgument({ message: 'Invalid version id specified', ArgumentName: 'versionId' });
   checkCopySourceConditions(input, source);
 
   const directive = input.MetadataDirective ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw S3Errors.InvalidArgument({ message: 'Unknown metadata directive.', ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   const storageClass = input.StorageClass !== undefined ? validateStorageClass(input.StorageClass) : source.storageClass;
-  const sameObject = src.bucket === input.Bucket && src.key === input.Key;
+  // Copying a named version onto its own key is how an old version is restored.
+  const sameObject = src.bucket === input.Bucket && src.key === input.Key && src.versionId === undefined;
   if (sameObject && directive === 'COPY' && input.StorageClass === undefined && input.ChecksumAlgorithm === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
     throw S3Errors.InvalidRequest({
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -426,7 +511,7 @@ export async function copyObject(input: Input, ctx: RequestContext) {
   const headers = directive === 'REPLACE' ? storedHeaders(input) : { ...source.headers };
   // Keep the source's checksum algorithm unless the request names another.
   const algo = (input.ChecksumAlgorithm as ChecksumAlgorithm | undefined) ?? (source.checksum?.type === 'FULL_OBJECT' ? (source.checksum.algorithm as ChecksumAlgorithm) : undefined);
-  const opened = await openCurrentBody(ctx, source, src.bucket);
+  const opened = await openCurrentBody(ctx, source, src.bucket, src.versionId);
   const body = await receiveBody(
     opened.inline ? bufferChunks(opened.inline) : fileChunks(opened.handle!),
     ctx.runtime.blobs,
@@ -438,15 +523,21 @@ export async function copyObject(input: Input, ctx: RequestContext) {
   return {
     CopyObjectResult: { ETag: rec.etag, LastModified: new Date(rec.lastModified), ...checksums },
     ServerSideEncryption: 'AES256',
+    VersionId: putVersionId(rec),
+    CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
   };
 }
 
 export async function getObjectAttributes(input: Input, ctx: RequestContext) {
   validateKey(input.Key);
-  const rec = await loadObject(ctx, input.Bucket, input.Key);
+  const versionId = checkVersionId(input.VersionId);
+  // By version it takes s3:GetObjectVersionAttributes (the table) and s3:GetObjectVersion.
+  if (versionId !== undefined) await ctx.authorize('s3:GetObjectVersion', `arn:aws:s3:::${input.Bucket}/${input.Key}`, { 's3:versionid': versionId });
+  const bucket = await requireBucket(ctx, input.Bucket);
+  const rec = await findObject(ctx, bucket, input.Key, versionId);
   const wanted = new Set<string>((input.ObjectAttributes ?? []) as string[]);
   if (wanted.size === 0) throw S3Errors.InvalidArgument({ message: 'Empty value provided for input HTTP header x-amz-object-attributes.', ArgumentName: 'x-amz-object-attributes' });
-  const out: Record<string, unknown> = { LastModified: new Date(rec.lastModified) };
+  const out: Record<string, unknown> = { LastModified: new Date(rec.lastModified), VersionId: versionIdHeader(bucket, rec.versionId, versionId) };
   if (wanted.has('ETag')) out.ETag = rec.etag.replace(/"/g, '');
   if (wanted.has('Checksum') && rec.checksum) out.Checksum = checksumOutput(rec);
   if (wanted.has('StorageClass')) out.StorageClass = rec.storageClass;

@@ -140,7 +140,10 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
   if (Object.keys(metadata).length) input.Metadata = metadata;
 
   const out = await putObject(input, ctx);
-  return successResponse(ctx, bucket.name, key, out.ETag, field('success_action_redirect') ?? field('redirect'), field('success_action_status'));
+  const res = successResponse(ctx, bucket.name, key, out.ETag, field('success_action_redirect') ?? field('redirect'), field('success_action_status'));
+  // In a versioning-enabled bucket the upload is a new version, named as for PUT.
+  if (out.VersionId !== undefined) res.headers['x-amz-version-id'] = out.VersionId;
+  return res;
 }
 
 /**

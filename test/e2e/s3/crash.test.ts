@@ -4,7 +4,17 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, CreateBucketCommand, PutObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  CreateBucketCommand,
+  PutObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  NoSuchKey,
+} from '@aws-sdk/client-s3';
 import { startServer, freePort, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 
 /**
@@ -14,6 +24,10 @@ import { startServer, freePort, CREDENTIALS, REGION, type TestServer } from '../
  * Each worker owns its keys, so operations on a key are sequential: after the crash a key
  * must hold either the last acknowledged state or the state of the one operation that was
  * in flight (it may or may not have committed), never anything else.
+ *
+ * A quarter of the workers write to a versioning-enabled bucket instead: there every
+ * acknowledged version (and delete marker) must survive with its id and bytes, in order,
+ * plus at most the one in flight.
  */
 const WORKERS = 16;
 const KEYS_PER_WORKER = 12;
@@ -54,16 +68,41 @@ describe('durability under kill -9', () => {
   // Acknowledged state per key, carried across rounds; plus the op in flight at the kill.
   const acked = new Map<string, State>();
   const inflight = new Map<string, State>();
+  // Versioned bucket: each key's acknowledged versions, oldest first, and the one in flight.
+  type Version = { marker: true; id: string } | { marker: false; id: string; md5: string };
+  const ackedVersions = new Map<string, Version[]>();
+  const inflightVersion = new Map<string, { marker: boolean; md5?: string }>();
   let version = 0;
 
   for (let round = 1; round <= ROUNDS; round++) {
     it(`round ${round}: a restart shows every acknowledged write and no torn object`, async () => {
       let server: TestServer = await startServer({ dataDir, port });
       const s3 = client();
-      if (round === 1) await s3.send(new CreateBucketCommand({ Bucket: 'crash' }));
+      if (round === 1) {
+        await s3.send(new CreateBucketCommand({ Bucket: 'crash' }));
+        await s3.send(new CreateBucketCommand({ Bucket: 'crash-versions' }));
+        await s3.send(new PutBucketVersioningCommand({ Bucket: 'crash-versions', VersioningConfiguration: { Status: 'Enabled' } }));
+      }
       let stop = false;
       let completed = 0;
       const workers = Array.from({ length: WORKERS }, async (_, w) => {
+        while (!stop && w % 4 === 3) {
+          const key = `w${w}/k${Math.floor(Math.random() * KEYS_PER_WORKER)}`;
+          const del = Math.random() < 0.25;
+          const body = del ? undefined : content(key, ++version);
+          inflightVersion.set(key, { marker: del, md5: body && md5(body) });
+          try {
+            const id = del
+              ? (await s3.send(new DeleteObjectCommand({ Bucket: 'crash-versions', Key: key }))).VersionId!
+              : (await s3.send(new PutObjectCommand({ Bucket: 'crash-versions', Key: key, Body: body }))).VersionId!;
+            const v: Version = del ? { marker: true, id } : { marker: false, id, md5: md5(body!) };
+            ackedVersions.set(key, [...(ackedVersions.get(key) ?? []), v]);
+            inflightVersion.delete(key);
+            completed++;
+          } catch {
+            return;
+          }
+        }
         while (!stop) {
           const key = `w${w}/k${Math.floor(Math.random() * KEYS_PER_WORKER)}`;
           const del = Math.random() < 0.25;
@@ -125,6 +164,49 @@ describe('durability under kill -9', () => {
           acked.set(key, actual);
         }
         inflight.clear();
+
+        // Versioned bucket: every acknowledged version, newest first, then at most the one in flight on top.
+        const listedVersions = new Map<string, Array<{ id: string; marker: boolean; latest: boolean }>>();
+        let keyMarker: string | undefined;
+        let idMarker: string | undefined;
+        for (;;) {
+          const page = await check.send(new ListObjectVersionsCommand({ Bucket: 'crash-versions', KeyMarker: keyMarker, VersionIdMarker: idMarker, MaxKeys: 100 }));
+          const entries = [
+            ...(page.Versions ?? []).map((v) => ({ key: v.Key!, id: v.VersionId!, marker: false, latest: v.IsLatest! })),
+            ...(page.DeleteMarkers ?? []).map((v) => ({ key: v.Key!, id: v.VersionId!, marker: true, latest: v.IsLatest! })),
+          ];
+          // Version ids sort newest first within a key.
+          entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
+          for (const e of entries) listedVersions.set(e.key, [...(listedVersions.get(e.key) ?? []), e]);
+          if (!page.IsTruncated) break;
+          keyMarker = page.NextKeyMarker;
+          idMarker = page.NextVersionIdMarker;
+        }
+        for (const key of new Set([...ackedVersions.keys(), ...inflightVersion.keys(), ...listedVersions.keys()])) {
+          const want = [...(ackedVersions.get(key) ?? [])].reverse();
+          const got = listedVersions.get(key) ?? [];
+          const extra = got.length - want.length;
+          assert.ok(extra === 0 || (extra === 1 && inflightVersion.has(key)), `${key}: ${got.length} versions listed, ${want.length} acknowledged`);
+          if (extra === 1) {
+            const top = got[0]!;
+            assert.equal(top.marker, inflightVersion.get(key)!.marker, `${key}: the extra version is the one in flight`);
+            if (!top.marker) {
+              const r = await check.send(new GetObjectCommand({ Bucket: 'crash-versions', Key: key, VersionId: top.id }));
+              assert.equal(md5(Buffer.from(await r.Body!.transformToByteArray())), inflightVersion.get(key)!.md5, `${key}: the in-flight version is whole`);
+            }
+            ackedVersions.set(key, [...(ackedVersions.get(key) ?? []), top.marker ? { marker: true, id: top.id } : { marker: false, id: top.id, md5: inflightVersion.get(key)!.md5! }]);
+          }
+          assert.deepEqual(got.slice(extra).map((g) => [g.id, g.marker]), want.map((v) => [v.id, v.marker]), `${key}: every acknowledged version survives, in order`);
+          assert.ok(got.every((g, i) => g.latest === (i === 0)), `${key}: only the newest is latest`);
+          for (const v of want) {
+            if (v.marker) continue;
+            const r = await check.send(new GetObjectCommand({ Bucket: 'crash-versions', Key: key, VersionId: v.id }));
+            assert.equal(md5(Buffer.from(await r.Body!.transformToByteArray())), v.md5, `${key}@${v.id}: bytes intact`);
+          }
+        }
+        inflightVersion.clear();
+        const versionsKept = [...ackedVersions.values()].reduce((n, vs) => n + vs.length, 0);
+        assert.ok(versionsKept > 10 * round, `the versioned bucket holds a meaningful history (${versionsKept} versions)`);
       } finally {
         check.destroy();
         await server.stop();

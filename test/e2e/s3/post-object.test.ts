@@ -10,6 +10,8 @@ import {
   PutBucketCorsCommand,
   PutBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
+  PutBucketVersioningCommand,
+  ListObjectVersionsCommand,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
@@ -132,6 +134,24 @@ describe('POST Object with boto3 generate_presigned_post', () => {
     assert.equal(head.ContentLength, 7);
     // No Content-Type field: S3 does not take the file part's type.
     assert.equal(head.ContentType, 'binary/octet-stream');
+  });
+
+  it('in a versioning-enabled bucket each upload is a new version, named in x-amz-version-id', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'versioned-uploads' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'versioned-uploads', VersioningConfiguration: { Status: 'Enabled' } }));
+    const ids: string[] = [];
+    for (const body of ['first', 'second']) {
+      const p = boto3Post({ key: 'doc.txt', v4: true, bucket: 'versioned-uploads' });
+      const r = await post(p.fields, body, { bucket: 'versioned-uploads' });
+      assert.equal(r.status, 204, r.body);
+      ids.push(r.headers.get('x-amz-version-id') ?? '');
+    }
+    assert.match(ids[0]!, /^[A-Za-z0-9._-]{32}$/);
+    assert.notEqual(ids[0], ids[1]);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned-uploads' }));
+    assert.deepEqual(versions.Versions?.map((v) => [v.VersionId, v.IsLatest]), [[ids[1], true], [ids[0], false]]);
+    const old = await s3.send(new GetObjectCommand({ Bucket: 'versioned-uploads', Key: 'doc.txt', VersionId: ids[0] }));
+    assert.equal(await old.Body!.transformToString(), 'first');
   });
 
   it('a key outside the starts-with condition boto3 writes for ${filename} is refused', async () => {

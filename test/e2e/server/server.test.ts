@@ -145,7 +145,7 @@ describe('operations the models know but Nimbus does not implement yet', () => {
       [['logs', 'describe-metric-filters'], 'DescribeMetricFilters'],
       [['events', 'list-rules'], 'ListRules'],
       [['apigatewayv2', 'get-apis'], 'GetApis'],
-      [['s3api', 'get-bucket-versioning', '--bucket', 'x'], 'GetBucketVersioning'],
+      [['s3api', 'get-bucket-replication', '--bucket', 'x'], 'GetBucketReplication'],
       [['sts', 'decode-authorization-message', '--encoded-message', 'x'], 'DecodeAuthorizationMessage'],
     ] as const) {
       const r = awsFails(s.url, [...args]);

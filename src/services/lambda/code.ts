@@ -10,6 +10,7 @@ import { blobId } from '../../util/ids.js';
 import { now } from '../../util/clock.js';
 import { LambdaErrors } from './errors.js';
 import { openBody } from '../s3/objects.js';
+import type { ObjectRecord } from '../../storage/metadata.js';
 
 /**
  * Deployment packages, content-addressed: each zip is kept once as
@@ -79,13 +80,16 @@ async function keepZip(runtime: Runtime, tmp: string, hash: Buffer, size: number
  * streamed from the object into a temp zip and hashed on the way.
  */
 export async function storeZipFromS3(ctx: RequestContext, bucket: string, key: string, version?: string): Promise<StoredCode> {
+  // Lambda reads the object (or the S3ObjectVersion) with the caller's rights.
+  await ctx.authorize(version === undefined ? 's3:GetObject' : 's3:GetObjectVersion', `arn:aws:s3:::${bucket}/${key}`, version === undefined ? {} : { 's3:versionid': version });
   const b = await ctx.runtime.store.s3.getBucket(bucket);
-  const rec = b && (await ctx.runtime.store.s3.getObject(b.id, key));
-  if (!b || !rec || (version !== undefined && version !== 'null')) {
-    throw LambdaErrors.InvalidParameterValueException({ message: `Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.` });
+  const found = b && (version === undefined ? await ctx.runtime.store.s3.getObject(b.id, key) : await ctx.runtime.store.s3.getVersion(b.id, key, version));
+  const rec = found && !('deleteMarker' in found && found.deleteMarker) ? (found as ObjectRecord) : undefined;
+  if (!b || !rec) {
+    const code = version === undefined ? 'NoSuchKey' : 'NoSuchVersion';
+    const msg = version === undefined ? 'The specified key does not exist.' : 'The specified version does not exist.';
+    throw LambdaErrors.InvalidParameterValueException({ message: `Error occurred while GetObject. S3 Error Code: ${code}. S3 Error Message: ${msg}` });
   }
-  // Lambda reads the object with the caller's rights.
-  await ctx.authorize('s3:GetObject', `arn:aws:s3:::${bucket}/${key}`);
   if (rec.size > MAX_UNZIPPED_BYTES) throw LambdaErrors.InvalidParameterValueException({ message: `Unzipped size must be smaller than ${MAX_UNZIPPED_BYTES} bytes` });
   const d = dirs(ctx.runtime);
   await mkdir(d.tmp, { recursive: true });

@@ -47,7 +47,7 @@ import {
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 import { buildZip, type ZipFiles } from '../../helpers/lambda.js';
 import { requireBoto3 } from '../../helpers/python.js';
@@ -301,6 +301,19 @@ describe('CreateFunction', () => {
     const missing = await fail(lambda().send(new CreateFunctionCommand({ FunctionName: 'no-object', Runtime: 'nodejs20.x', Handler: 'index.echo', Role: basicRole, Code: { S3Bucket: BUCKET, S3Key: 'nope.zip' } })));
     assert.equal(missing.name, 'InvalidParameterValueException');
     assert.match(missing.message, /^Error occurred while GetObject\. S3 Error Code: NoSuchKey\. S3 Error Message: The specified key does not exist\.$/);
+  });
+
+  it('creates a function from a given S3ObjectVersion of a versioned object', async () => {
+    await s3As().send(new CreateBucketCommand({ Bucket: 'versioned-code' }));
+    await s3As().send(new PutBucketVersioningCommand({ Bucket: 'versioned-code', VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await s3As().send(new PutObjectCommand({ Bucket: 'versioned-code', Key: 'app.zip', Body: pythonZip }))).VersionId!;
+    await s3As().send(new PutObjectCommand({ Bucket: 'versioned-code', Key: 'app.zip', Body: nodeZip }));
+    const out = await create('from-s3-version', { Runtime: 'python3.11', Handler: 'app.handler', Code: { S3Bucket: 'versioned-code', S3Key: 'app.zip', S3ObjectVersion: v1 } });
+    assert.equal(out.CodeSize, pythonZip.length);
+    assert.equal((await invoke('from-s3-version', { x: 2 })).out.python, true);
+    const gone = await fail(lambda().send(new CreateFunctionCommand({ FunctionName: 'no-version', Runtime: 'python3.11', Handler: 'app.handler', Role: basicRole, Code: { S3Bucket: 'versioned-code', S3Key: 'app.zip', S3ObjectVersion: 'A'.repeat(32) } })));
+    assert.equal(gone.name, 'InvalidParameterValueException');
+    assert.match(gone.message, /S3 Error Code: NoSuchVersion/);
   });
 
   it('refuses a duplicate name with ResourceConflictException', async () => {

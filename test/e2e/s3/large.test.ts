@@ -1,7 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { awsEnv, requireAwsCli } from '../../helpers/python.js';
 import { request } from 'node:http';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { send, sign } from '../../helpers/sign.js';
@@ -96,5 +100,61 @@ describe('large objects stream in constant memory', () => {
     assert.equal(get.result.bytes, SIZE);
     assert.equal(`"${get.result.md5}"`, put.result.etag);
     assert.ok(get.peak - idle < 100, `GET peak RSS ${get.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
+  });
+});
+
+describe('aws s3 cp of 1 GiB (multipart, parallel parts, the CLI defaults)', () => {
+  it('round-trips with the "<md5 of part md5s>-N" ETag, server RSS flat', async () => {
+    requireAwsCli();
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-cp-'));
+    try {
+      // The file: 1 GiB of the same chunks as above; the expected multipart ETag from the
+      // CLI's default 8 MiB parts.
+      const file = join(dir, 'big.bin');
+      const fd = openSync(file, 'w');
+      const whole = createHash('sha256');
+      const PART = 8 * 1024 * 1024;
+      const partMd5s: Buffer[] = [];
+      let part = createHash('md5');
+      for (let i = 0; i < SIZE / CHUNK; i++) {
+        const c = chunk(i);
+        writeSync(fd, c);
+        whole.update(c);
+        part.update(c);
+        if (((i + 1) * CHUNK) % PART === 0) {
+          partMd5s.push(part.digest());
+          part = createHash('md5');
+        }
+      }
+      closeSync(fd);
+      const etag = `"${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-${partMd5s.length}"`;
+      const idle = rssMiB(server.proc.pid!);
+      const run = (args: string[]) =>
+        new Promise<{ status: number | null; stderr: string }>((resolve) => {
+          const p = spawn('aws', args, { env: awsEnv(server.url), stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          p.stderr.on('data', (d) => (stderr += d));
+          p.on('exit', (status) => resolve({ status, stderr }));
+        });
+      const up = await peakRss(() => run(['s3', 'cp', file, 's3://large/cp/big.bin', '--only-show-errors']));
+      assert.equal(up.result.status, 0, up.result.stderr);
+      const head = await send(server.url, { method: 'HEAD', path: '/large/cp/big.bin' });
+      assert.equal(head.headers.etag, etag);
+      assert.equal(head.headers['content-length'], String(SIZE));
+      const back = join(dir, 'back.bin');
+      const down = await peakRss(() => run(['s3', 'cp', 's3://large/cp/big.bin', back, '--only-show-errors']));
+      assert.equal(down.result.status, 0, down.result.stderr);
+      const got = createHash('sha256');
+      const rfd = openSync(back, 'r');
+      const buf = Buffer.alloc(CHUNK * 8);
+      for (let n; (n = readSync(rfd, buf, 0, buf.length, null)) > 0; ) got.update(buf.subarray(0, n));
+      closeSync(rfd);
+      assert.equal(got.digest('hex'), whole.digest('hex'));
+      // Parallel parts (10 at a time by default) and ranged parallel downloads: memory stays flat.
+      assert.ok(up.peak - idle < 150, `upload peak RSS ${up.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
+      assert.ok(down.peak - idle < 150, `download peak RSS ${down.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -509,9 +509,9 @@ export async function aclResourceInfo(
   const slash = resourceArn.indexOf('/', 13);
   const lowered = action.toLowerCase();
   if (slash >= 0 && EXISTING_TAG_ACTIONS.has(lowered) && (await bucketHasObjectAttrs(ctx, bucketName))) {
-    const bucket = (await bucketConfig(ctx, bucketName, BUCKET_ACL))!.bucket;
+    const bucket = (await bucketConfig(ctx, bucketName, BUCKET_ACL))?.bucket;
     const versionId = conditions?.['s3:versionid'];
-    const attrs = await loadObjectAttrs(ctx, bucket, resourceArn.slice(slash + 1), typeof versionId === 'string' ? versionId : undefined);
+    const attrs = bucket && (await loadObjectAttrs(ctx, bucket, resourceArn.slice(slash + 1), typeof versionId === 'string' ? versionId : undefined));
     if (attrs?.tags?.length) info.context = existingTagKeys(attrs.tags);
     if (enabled && attrs && OBJECT_OWNER_ACTIONS.has(lowered)) {
       const owner = attrs.owner ?? base.account;

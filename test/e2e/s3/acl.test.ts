@@ -17,6 +17,8 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
   PutBucketAclCommand,
   GetBucketAclCommand,
   PutObjectAclCommand,
@@ -305,6 +307,21 @@ describe('ACL grants are evaluated', () => {
     assert.equal((await anonymous('/public/open.txt?acl')).status, 403);
     // Listing needs the bucket's READ.
     assert.equal((await anonymous('/public')).status, 403);
+  });
+
+  it('CreateMultipartUpload\'s ACL applies on Complete; CopyObject never copies the ACL but sets its own', async () => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'public', Key: 'mpu.txt', ACL: 'public-read' }));
+    assert.equal((await anonymous('/public/mpu.txt')).status, 403);
+    const part = await s3.send(new UploadPartCommand({ Bucket: 'public', Key: 'mpu.txt', UploadId, PartNumber: 1, Body: 'multi' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'public', Key: 'mpu.txt', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    assert.equal(await (await anonymous('/public/mpu.txt')).text(), 'multi');
+    assert.deepEqual(await objectAcl('public', 'mpu.txt'), [`${ALL_USERS} READ`, `${ID_A} FULL_CONTROL`].sort());
+    await s3.send(new CopyObjectCommand({ Bucket: 'public', Key: 'copied.txt', CopySource: 'public/open.txt' }));
+    assert.deepEqual(await objectAcl('public', 'copied.txt'), [`${ID_A} FULL_CONTROL`]);
+    assert.equal((await anonymous('/public/copied.txt')).status, 403);
+    await s3.send(new CopyObjectCommand({ Bucket: 'public', Key: 'copied.txt', CopySource: 'public/closed.txt', ACL: 'public-read' }));
+    assert.equal(await (await anonymous('/public/copied.txt')).text(), 'secret');
+    await s3.send(new DeleteObjectCommand({ Bucket: 'public', Key: 'copied.txt' }));
   });
 
   it('IgnorePublicAcls makes public grants ineffective (the grants stay); off again, they apply again', async () => {

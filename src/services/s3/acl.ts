@@ -7,9 +7,9 @@ import { S3Errors } from './errors.js';
 import { accountOfCanonicalId, canonicalUserId, callerAccount, ownerOf, requireBucket, validateKey } from './common.js';
 import { checkVersionId } from './versions.js';
 import { findObject } from './objects.js';
-import { bucketConfig, storeBucketConfig } from './bucket-configs.js';
+import { bucketConfig, peekBucketConfig, storeBucketConfig } from './bucket-configs.js';
 import { publicAccessBlockFor, type PublicAccessBlock } from './bucket-policy.js';
-import { bucketHasObjectAttrs, loadObjectAttrs, markObjectAttrs, updateObjectAttrs } from './object-attrs.js';
+import { bucketHasObjectAttrs, loadObjectAttrs, markObjectAttrs, peekHasObjectAttrs, updateObjectAttrs } from './object-attrs.js';
 import { existingTagKeys, type Tag } from './tagging.js';
 
 /**
@@ -482,14 +482,46 @@ function withBucketStatements(bucket: string, policy: NamedPolicy | undefined, s
   return named;
 }
 
+/** What authorization needs of a bucket's ACL settings, all cached per bucket. */
+interface AclState {
+  enabled: boolean;
+  grants?: StoredGrant[];
+  hasObjectAttrs: boolean;
+}
+
+function peekAclState(bucket: string): AclState | undefined {
+  const ownership = peekBucketConfig<{ ObjectOwnership: Ownership }>(bucket, OWNERSHIP);
+  const acl = peekBucketConfig<{ grants: StoredGrant[] }>(bucket, BUCKET_ACL);
+  const hasObjectAttrs = peekHasObjectAttrs(bucket);
+  if (!ownership || !acl || hasObjectAttrs === undefined) return undefined;
+  return { enabled: (ownership.config?.ObjectOwnership ?? 'ObjectWriter') !== 'BucketOwnerEnforced', grants: acl.config?.grants, hasObjectAttrs };
+}
+
+async function loadAclState(ctx: RequestContext, bucket: string): Promise<AclState> {
+  return {
+    enabled: (await ownershipOf(ctx, bucket)) !== 'BucketOwnerEnforced',
+    grants: await storedBucketAcl(ctx, bucket),
+    hasObjectAttrs: await bucketHasObjectAttrs(ctx, bucket),
+  };
+}
+
+type AclRequestInfo = {
+  bucket: string;
+  arn: string;
+  action: string;
+  conditions: Record<string, ContextValue | undefined> | undefined;
+  base: { account: string; policy?: NamedPolicy };
+  pab: PublicAccessBlock | undefined;
+};
+
 /**
  * The ACL side of authorization for a request on a bucket or object ARN, joined to what the
  * bucket policy gives (`base`): the bucket ACL's statements when ACLs are enabled, and for
  * the object actions ACLs govern, the object version's ACL (in its owner's context) and its
- * tags as s3:ExistingObjectTag/<key>. Buckets without ACL grants or object attributes cost
- * two cached lookups.
+ * tags as s3:ExistingObjectTag/<key>. It answers from memory (no await) unless an object's
+ * attributes must be read, which only happens in buckets that ever had some.
  */
-export async function aclResourceInfo(
+export function aclResourceInfo(
   ctx: RequestContext,
   bucketName: string,
   resourceArn: string,
@@ -497,38 +529,52 @@ export async function aclResourceInfo(
   conditions: Record<string, ContextValue | undefined> | undefined,
   base: { account: string; policy?: NamedPolicy },
   pab: PublicAccessBlock | undefined,
+): ResourceInfo | Promise<ResourceInfo> {
+  const r: AclRequestInfo = { bucket: bucketName, arn: resourceArn, action, conditions, base, pab };
+  const state = peekAclState(bucketName);
+  return state ? resolveAcl(ctx, state, r) : loadAclState(ctx, bucketName).then((s) => resolveAcl(ctx, s, r));
+}
+
+function resolveAcl(ctx: RequestContext, state: AclState, r: AclRequestInfo): ResourceInfo | Promise<ResourceInfo> {
+  const info: ResourceInfo = { account: r.base.account, policy: r.base.policy };
+  const ignorePublic = !!r.pab?.IgnorePublicAcls;
+  const statements = state.enabled && state.grants ? cachedBucketStatements(r.bucket, state.grants, r.base.account, ignorePublic) : undefined;
+  const slash = r.arn.indexOf('/', 13);
+  const lowered = r.action.toLowerCase();
+  if (slash >= 0 && state.hasObjectAttrs && EXISTING_TAG_ACTIONS.has(lowered)) return withObjectAcl(ctx, state, r, info, statements, slash, lowered, ignorePublic);
+  if (statements?.length) info.policy = withBucketStatements(r.bucket, r.base.policy, statements);
+  return info;
+}
+
+async function withObjectAcl(
+  ctx: RequestContext,
+  state: AclState,
+  r: AclRequestInfo,
+  info: ResourceInfo,
+  statements: Statement[] | undefined,
+  slash: number,
+  lowered: string,
+  ignorePublic: boolean,
 ): Promise<ResourceInfo> {
-  const info: ResourceInfo = { account: base.account, policy: base.policy };
-  const enabled = (await ownershipOf(ctx, bucketName)) !== 'BucketOwnerEnforced';
-  const ignorePublic = !!pab?.IgnorePublicAcls;
-  let statements: Statement[] | undefined;
-  if (enabled) {
-    const grants = await storedBucketAcl(ctx, bucketName);
-    if (grants) statements = cachedBucketStatements(bucketName, grants, base.account, ignorePublic);
-  }
-  const slash = resourceArn.indexOf('/', 13);
-  const lowered = action.toLowerCase();
-  if (slash >= 0 && EXISTING_TAG_ACTIONS.has(lowered) && (await bucketHasObjectAttrs(ctx, bucketName))) {
-    const bucket = (await bucketConfig(ctx, bucketName, BUCKET_ACL))?.bucket;
-    const versionId = conditions?.['s3:versionid'];
-    const attrs = bucket && (await loadObjectAttrs(ctx, bucket, resourceArn.slice(slash + 1), typeof versionId === 'string' ? versionId : undefined));
-    if (attrs?.tags?.length) info.context = existingTagKeys(attrs.tags);
-    if (enabled && attrs && OBJECT_OWNER_ACTIONS.has(lowered)) {
-      const owner = attrs.owner ?? base.account;
-      const own = attrs.acl ? objectStatements(attrs.acl, owner, ignorePublic) : [];
-      if (owner !== base.account) {
-        // Another account's object: its ACL grants, the bucket owner's policy may only deny.
-        const all = [...denyStatements(base.policy), ...own];
-        info.account = owner;
-        info.policy = all.length ? { id: base.policy?.id ?? `arn:aws:s3:::${bucketName}/acl`, document: { Version: '2012-10-17', Statement: all } } : undefined;
-        return info;
-      }
-      if (own.length) {
-        info.policy = combine(bucketName, base.policy, [...(statements ?? []), ...own]);
-        return info;
-      }
+  const bucket = (await bucketConfig(ctx, r.bucket, BUCKET_ACL))?.bucket;
+  const versionId = r.conditions?.['s3:versionid'];
+  const attrs = bucket && (await loadObjectAttrs(ctx, bucket, r.arn.slice(slash + 1), typeof versionId === 'string' ? versionId : undefined));
+  if (attrs?.tags?.length) info.context = existingTagKeys(attrs.tags);
+  if (state.enabled && attrs && OBJECT_OWNER_ACTIONS.has(lowered)) {
+    const owner = attrs.owner ?? r.base.account;
+    const own = attrs.acl ? objectStatements(attrs.acl, owner, ignorePublic) : [];
+    if (owner !== r.base.account) {
+      // Another account's object: its ACL grants, the bucket owner's policy may only deny.
+      const all = [...denyStatements(r.base.policy), ...own];
+      info.account = owner;
+      info.policy = all.length ? { id: r.base.policy?.id ?? `arn:aws:s3:::${r.bucket}/acl`, document: { Version: '2012-10-17', Statement: all } } : undefined;
+      return info;
+    }
+    if (own.length) {
+      info.policy = combine(r.bucket, r.base.policy, [...(statements ?? []), ...own]);
+      return info;
     }
   }
-  if (statements?.length) info.policy = withBucketStatements(bucketName, base.policy, statements);
+  if (statements?.length) info.policy = withBucketStatements(r.bucket, r.base.policy, statements);
   return info;
 }

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../server/context.js';
 import type { BucketRecord, ObjectAttrs, ObjectRecord } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
-import { bucketConfig, storeBucketConfig } from './bucket-configs.js';
+import { bucketConfig, peekBucketConfig, storeBucketConfig } from './bucket-configs.js';
 
 /**
  * Per-version object attributes (tags, ACL, owner; storage's object_attrs) as the handlers
@@ -18,7 +18,13 @@ const FLAG = 'objectAttrs';
 export const UPLOAD_ATTRS = 'x-nimbus-object-attrs';
 
 export async function bucketHasObjectAttrs(ctx: RequestContext, bucket: string): Promise<boolean> {
-  return (await bucketConfig<boolean>(ctx, bucket, FLAG))?.config === true;
+  return (peekBucketConfig<boolean>(bucket, FLAG) ?? (await bucketConfig<boolean>(ctx, bucket, FLAG)))?.config === true;
+}
+
+/** bucketHasObjectAttrs from memory alone; undefined when it is not cached yet. */
+export function peekHasObjectAttrs(bucket: string): boolean | undefined {
+  const hit = peekBucketConfig<boolean>(bucket, FLAG);
+  return hit && hit.config === true;
 }
 
 /** Called before the first write of attributes in a bucket (a flag set for nothing is harmless). */

@@ -6,7 +6,7 @@ import { requireBucket, validateKey } from './common.js';
 import { checkVersionId, versionIdHeader } from './versions.js';
 import { findObject } from './objects.js';
 import { bucketConfig, storeBucketConfig } from './bucket-configs.js';
-import { loadObjectAttrs, markObjectAttrs, updateObjectAttrs } from './object-attrs.js';
+import { loadObjectAttrs, markObjectAttrs, peekHasObjectAttrs, updateObjectAttrs } from './object-attrs.js';
 
 /**
  * Tagging: object tags (PutObjectTagging, GetObjectTagging, DeleteObjectTagging, and the
@@ -123,6 +123,7 @@ export function existingTagKeys(tags: Tag[] | undefined): Record<string, Context
 
 /** x-amz-tagging-count of GET/HEAD: sent only when the version has tags. */
 export async function tagCount(ctx: RequestContext, bucket: BucketRecord, rec: ObjectRecord): Promise<number | undefined> {
+  if (peekHasObjectAttrs(bucket.name) === false) return undefined;
   const n = (await loadObjectAttrs(ctx, bucket, rec.key, rec.versionId))?.tags?.length;
   return n ? n : undefined;
 }

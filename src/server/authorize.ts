@@ -85,7 +85,7 @@ export async function authorize(ctx: RequestContext, action: string, resource: s
   const p = ctx.principal;
   const mode = ctx.runtime.config.iamMode;
   if (!p || mode === 'off') return;
-  const info = await ctx.service?.resourceInfo?.(ctx, resource, action);
+  const info = await ctx.service?.resourceInfo?.(ctx, resource, action, conditions);
   const resourcePolicy = info?.policy;
   // The resource's account: the service knows it (S3 buckets' owners) or the ARN says it.
   const resourceAccount = info?.account ?? arnAccount(resource) ?? p.accountId;
@@ -94,7 +94,7 @@ export async function authorize(ctx: RequestContext, action: string, resource: s
   // policy's explicit deny binds it. In another account it needs that account's grant.
   if (p.session?.kind === 'token') checkSessionTokenScope(p, action);
   if (p.type === 'root' && ownAccount && (!resourcePolicy || ROOT_ALWAYS.has(action))) return;
-  const req: AuthzRequest = { principal: principalForEngine(p), action, resource, resourceAccount, context: { ...requestContextKeys(ctx), ...conditions } };
+  const req: AuthzRequest = { principal: principalForEngine(p), action, resource, resourceAccount, context: { ...requestContextKeys(ctx), ...info?.context, ...conditions } };
   const identity = p.type === 'anonymous' ? { identity: [] } : ctx.runtime.iam.forAccount(p.accountId).policiesFor(p);
   const result = evaluate(req, { ...identity, resource: resourcePolicy });
   if (result.decision === 'allowed') return;

@@ -10,6 +10,8 @@ export interface ResourceInfo {
   policy?: NamedPolicy;
   /** The owning account's id. */
   account?: string;
+  /** Condition keys the resource itself supplies (S3: s3:ExistingObjectTag/<key>). */
+  context?: Record<string, ContextValue>;
 }
 
 export interface OperationImpl {
@@ -50,9 +52,10 @@ export interface ServiceDef {
   /**
    * What authorization needs to know of a resource of this service: its resource-based
    * policy (S3: the bucket policy) and the account that owns it, where the ARN does not
-   * say (S3 ARNs carry no account). Undefined when the resource does not exist.
+   * say (S3 ARNs carry no account). Undefined when the resource does not exist. It sees the
+   * request's condition keys (S3 reads s3:versionid to know which object version is meant).
    */
-  resourceInfo?: (ctx: RequestContext, resourceArn: string, action: string) => Promise<ResourceInfo | undefined>;
+  resourceInfo?: (ctx: RequestContext, resourceArn: string, action: string, conditions?: Record<string, ContextValue | undefined>) => Promise<ResourceInfo | undefined>;
   /**
    * Answers a request before authentication, or prepares its response (S3: CORS preflights
    * are unsigned; an Origin header gets the bucket's CORS headers, on errors too).

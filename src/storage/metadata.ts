@@ -46,6 +46,30 @@ export interface ObjectRecord {
    */
   versionId: string;
   deleteMarker?: false;
+  /**
+   * Written with the version by putObject (tags, ACL, owner); reads leave it out, as most
+   * requests never need it: see getObjectAttrs.
+   */
+  attrs?: ObjectAttrs;
+}
+
+/** One grant of an ACL, as stored: a canonical user (by id) or a group (by URI). */
+export interface StoredGrant {
+  id?: string;
+  uri?: string;
+  permission: 'FULL_CONTROL' | 'WRITE' | 'WRITE_ACP' | 'READ' | 'READ_ACP';
+}
+
+/**
+ * What S3 keeps per object version beside its data: its tag set, its ACL and, when it is
+ * not the bucket owner, the account that owns it (Object Ownership "ObjectWriter").
+ */
+export interface ObjectAttrs {
+  tags?: Array<{ Key: string; Value: string }>;
+  /** Absent: the default ACL, FULL_CONTROL for the owner only. */
+  acl?: StoredGrant[];
+  /** Absent: the bucket owner. */
+  owner?: string;
 }
 
 /** A delete marker: a version without data that makes its key look deleted while it is current. */
@@ -198,6 +222,14 @@ export interface S3Repository {
   getBucketConfig(bucketId: number, name: string): Promise<string | undefined>;
   /** Sets (or, with undefined, removes) a bucket configuration document. */
   putBucketConfig(bucketId: number, name: string, value: string | undefined): Promise<void>;
+  /** The attributes of one version ("null" for the null version); undefined when it has none (or does not exist). */
+  getObjectAttrs(bucketId: number, key: string, versionId: string): Promise<ObjectAttrs | undefined>;
+  /**
+   * Replaces the attributes of one existing object version (undefined or empty removes
+   * them). Returns false, changing nothing, when there is no such object version (a
+   * delete marker has none). Removing a version for good removes its attributes.
+   */
+  setObjectAttrs(bucketId: number, key: string, versionId: string, attrs: ObjectAttrs | undefined): Promise<boolean>;
   /** All file-blob ids referenced, for the orphan sweep. */
   hasFileBlob(id: string): Promise<boolean>;
 }

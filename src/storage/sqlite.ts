@@ -16,6 +16,7 @@ import {
   type MetadataStore,
   type DocumentRepository,
   type LogsRepository,
+  type ObjectAttrs,
   type ObjectRecord,
   type PartRecord,
   type PutCondition,
@@ -164,6 +165,19 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX object_versions_body ON object_versions(body_id) WHERE body_kind = 'file';
    CREATE INDEX object_versions_null ON object_versions(bucket_id, key) WHERE null_version = 1;`,
+  // S3 tags, ACLs and object owners, per version, in a table of their own keyed like the
+  // versions: the rows that move between objects and object_versions never carry them, and
+  // a version without any costs nothing. Buckets from before Object Ownership behaved as
+  // BucketOwnerEnforced (the bucket owner owned every object): now they say so.
+  `CREATE TABLE object_attrs (
+     bucket_id INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     version_key TEXT NOT NULL,
+     attrs TEXT NOT NULL,
+     PRIMARY KEY (bucket_id, key, version_key)
+   ) WITHOUT ROWID;
+   INSERT OR IGNORE INTO bucket_configs (bucket_id, name, value)
+     SELECT id, 'ownershipControls', '{"ObjectOwnership":"BucketOwnerEnforced"}' FROM buckets;`,
 ];
 
 class SqliteDocumentRepository implements DocumentRepository {
@@ -428,6 +442,10 @@ class SqliteS3Repository implements S3Repository {
       verFrom: p('SELECT * FROM object_versions WHERE bucket_id = ? AND key >= ? ORDER BY key, version_key LIMIT ?'),
       verAfter: p('SELECT * FROM object_versions WHERE bucket_id = ? AND (key, version_key) > (?, ?) ORDER BY key, version_key LIMIT ?'),
       deleteObject: p('DELETE FROM objects WHERE bucket_id = ? AND key = ?'),
+      getAttrs: p('SELECT attrs FROM object_attrs WHERE bucket_id = ? AND key = ? AND version_key = ?').pluck(),
+      putAttrs: p('INSERT INTO object_attrs (bucket_id, key, version_key, attrs) VALUES (?, ?, ?, ?) ON CONFLICT (bucket_id, key, version_key) DO UPDATE SET attrs = excluded.attrs'),
+      deleteAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ? AND key = ? AND version_key = ?'),
+      deleteBucketAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ?'),
       insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
@@ -480,6 +498,7 @@ class SqliteS3Repository implements S3Repository {
   async deleteBucket(id: number): Promise<void> {
     if (this.st.anyObject!.get(id) || this.st.anyVersion!.get(id)) throw new StoreError('Conflict', 'bucket not empty');
     this.st.deleteBucketConfigs!.run(id);
+    this.st.deleteBucketAttrs!.run(id);
     this.st.deleteBucket!.run(id);
   }
 
@@ -508,12 +527,49 @@ class SqliteS3Repository implements S3Repository {
     if (r.body_kind === 'inline') this.st.deleteInline!.run(r.body_id);
   }
 
+  /** A version removed for good takes its attributes (tags, ACL) with it. */
+  private dropAttrs(r: { bucket_id: number; key: string; version_key: string }): void {
+    this.st.deleteAttrs!.run(r.bucket_id, r.key, r.version_key);
+  }
+
+  /** The version_key of an object version (not a delete marker) named by its public id. */
+  private objectVersionKey(bucketId: number, key: string, versionId: string): string | undefined {
+    const cur = this.currentRow(bucketId, key);
+    if (cur && isVersion(cur, versionId)) return cur.version_key;
+    const r = (versionId === 'null' ? this.st.nullVersion!.get(bucketId, key) : this.st.versionById!.get(bucketId, key, versionId)) as VersionRow | undefined;
+    return r && !r.delete_marker ? r.version_key : undefined;
+  }
+
+  async getObjectAttrs(bucketId: number, key: string, versionId: string): Promise<ObjectAttrs | undefined> {
+    return this.snapshot(() => {
+      const vk = this.objectVersionKey(bucketId, key, versionId);
+      const text = vk === undefined ? undefined : (this.st.getAttrs!.get(bucketId, key, vk) as string | undefined);
+      return text === undefined ? undefined : (JSON.parse(text) as ObjectAttrs);
+    });
+  }
+
+  async setObjectAttrs(bucketId: number, key: string, versionId: string, attrs: ObjectAttrs | undefined): Promise<boolean> {
+    return this.snapshot(() => {
+      const vk = this.objectVersionKey(bucketId, key, versionId);
+      if (vk === undefined) return false;
+      this.writeAttrs(bucketId, key, vk, attrs);
+      return true;
+    });
+  }
+
+  private writeAttrs(bucketId: number, key: string, versionKey: string, attrs: ObjectAttrs | undefined): void {
+    const stored = attrs && compactAttrs(attrs);
+    if (stored) this.st.putAttrs!.run(bucketId, key, versionKey, JSON.stringify(stored));
+    else this.st.deleteAttrs!.run(bucketId, key, versionKey);
+  }
+
   /** Removes the key's null version from object_versions, if any; returns it. */
   private dropNullVersion(bucketId: number, key: string): VersionRow | undefined {
     const nv = this.st.nullVersion!.get(bucketId, key) as VersionRow | undefined;
     if (!nv) return undefined;
     this.st.deleteVersionRow!.run(bucketId, key, nv.version_key);
     this.freeInline(nv);
+    this.dropAttrs(nv);
     return nv;
   }
 
@@ -567,7 +623,10 @@ class SqliteS3Repository implements S3Repository {
     if (!versioning || (versioning === 'Suspended' && cur?.null_version)) {
       // The null version is replaced in place.
       removed = cur;
-      if (cur) this.freeInline(cur);
+      if (cur) {
+        this.freeInline(cur);
+        this.dropAttrs(cur);
+      }
     } else {
       if (cur) this.st.archiveCurrent!.run(rec.lastModified, bucketId, key);
       if (versioning === 'Suspended') {
@@ -595,6 +654,7 @@ class SqliteS3Repository implements S3Repository {
       versionKey,
       nullVersion,
     );
+    if (rec.attrs) this.writeAttrs(bucketId, key, versionKey, rec.attrs);
     return { versionId: nullVersion ? 'null' : versionKey, versioning, removed: removed && toObject(removed) };
   }
 
@@ -605,6 +665,7 @@ class SqliteS3Repository implements S3Repository {
       if (!cur) return {};
       this.st.deleteObject!.run(bucketId, key);
       this.freeInline(cur);
+      this.dropAttrs(cur);
       return { removed: toObject(cur) };
     }
     const top = cur ? undefined : this.newestVersionRow(bucketId, key);
@@ -614,6 +675,7 @@ class SqliteS3Repository implements S3Repository {
       if (versioning === 'Suspended' && cur.null_version) {
         removed = cur;
         this.freeInline(cur);
+        this.dropAttrs(cur);
       } else {
         this.st.archiveCurrent!.run(at, bucketId, key);
       }
@@ -635,6 +697,7 @@ class SqliteS3Repository implements S3Repository {
     if (cur && isVersion(cur, versionId)) {
       this.st.deleteObject!.run(bucketId, key);
       this.freeInline(cur);
+      this.dropAttrs(cur);
       this.restoreCurrent(bucketId, key);
       return toObject(cur);
     }
@@ -642,6 +705,7 @@ class SqliteS3Repository implements S3Repository {
     if (!r) return undefined;
     this.st.deleteVersionRow!.run(bucketId, key, r.version_key);
     this.freeInline(r);
+    this.dropAttrs(r);
     // Removing the current delete marker uncovers the version below it.
     if (!cur) this.restoreCurrent(bucketId, key);
     return toVersion(r);
@@ -836,6 +900,15 @@ class SqliteS3Repository implements S3Repository {
     this.st.deleteUpload!.run(uploadId);
     return parts;
   }
+}
+
+/** Attributes as stored: empty parts left out; undefined when nothing is left. */
+function compactAttrs(a: ObjectAttrs): ObjectAttrs | undefined {
+  const out: ObjectAttrs = {};
+  if (a.tags?.length) out.tags = a.tags;
+  if (a.acl) out.acl = a.acl;
+  if (a.owner !== undefined) out.owner = a.owner;
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function etagMatches(condition: string, etag: string): boolean {

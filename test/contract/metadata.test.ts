@@ -793,6 +793,100 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('object attributes (tags, ACL, owner)', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      beforeEach(async () => {
+        fx = await makeStore();
+        bid = (await fx.store.s3.createBucket(bucket('attrs'))).id;
+      });
+      afterEach(() => fx.dispose());
+      const tags = (...kv: string[]) => ({ tags: kv.map((t) => ({ Key: t.split('=')[0]!, Value: t.split('=')[1]! })) });
+
+      it('are written with the version, replaced with it when unversioned, and read by version id', async () => {
+        const s = fx.store.s3;
+        await s.putObject(obj(bid, 'k', { attrs: { ...tags('a=1'), acl: [{ id: 'c1', permission: 'FULL_CONTROL' }, { uri: 'http://acs.amazonaws.com/groups/global/AllUsers', permission: 'READ' }], owner: '111111111111' } }), Buffer.from('1'));
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', 'null'), {
+          ...tags('a=1'),
+          acl: [{ id: 'c1', permission: 'FULL_CONTROL' }, { uri: 'http://acs.amazonaws.com/groups/global/AllUsers', permission: 'READ' }],
+          owner: '111111111111',
+        });
+        // The record read back does not carry them.
+        assert.equal((await s.getObject(bid, 'k'))!.attrs, undefined);
+        // An overwrite without attributes leaves none; empty parts are not kept.
+        await s.putObject(obj(bid, 'k'), Buffer.from('2'));
+        assert.equal(await s.getObjectAttrs(bid, 'k', 'null'), undefined);
+        await s.putObject(obj(bid, 'k', { attrs: { tags: [] } }), Buffer.from('3'));
+        assert.equal(await s.getObjectAttrs(bid, 'k', 'null'), undefined);
+        assert.equal(await s.getObjectAttrs(bid, 'missing', 'null'), undefined);
+      });
+
+      it('setObjectAttrs replaces or removes them on an existing object version only', async () => {
+        const s = fx.store.s3;
+        await s.putObject(obj(bid, 'k'), Buffer.from('1'));
+        assert.equal(await s.setObjectAttrs(bid, 'k', 'null', tags('x=y')), true);
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', 'null'), tags('x=y'));
+        assert.equal(await s.setObjectAttrs(bid, 'k', 'null', { ...tags('x=z'), owner: 'o' }), true);
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', 'null'), { ...tags('x=z'), owner: 'o' });
+        assert.equal(await s.setObjectAttrs(bid, 'k', 'null', undefined), true);
+        assert.equal(await s.getObjectAttrs(bid, 'k', 'null'), undefined);
+        assert.equal(await s.setObjectAttrs(bid, 'nope', 'null', tags('a=b')), false);
+        assert.equal(await s.getObjectAttrs(bid, 'nope', 'null'), undefined);
+        // Deleting the object takes them with it; a new object of the key starts without.
+        await s.setObjectAttrs(bid, 'k', 'null', tags('x=y'));
+        await s.deleteObject(bid, 'k', 5);
+        await s.putObject(obj(bid, 'k'), Buffer.from('2'));
+        assert.equal(await s.getObjectAttrs(bid, 'k', 'null'), undefined);
+      });
+
+      it('versioned: each version keeps its own, through becoming noncurrent and current again; removing a version removes them', async () => {
+        const s = fx.store.s3;
+        await s.putObject(obj(bid, 'k', { attrs: tags('v=null') }), Buffer.from('0'));
+        await s.setBucketVersioning(bid, 'Enabled');
+        const v1 = (await s.putObject(obj(bid, 'k', { attrs: tags('v=1') }), Buffer.from('1'))).versionId;
+        const v2 = (await s.putObject(obj(bid, 'k'), Buffer.from('2'))).versionId;
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', 'null'), tags('v=null'));
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', v1), tags('v=1'));
+        assert.equal(await s.getObjectAttrs(bid, 'k', v2), undefined);
+        assert.equal(await s.setObjectAttrs(bid, 'k', v2, tags('v=2')), true);
+        // A delete marker has no attributes and takes none.
+        const marker = (await s.deleteObject(bid, 'k', 9)).deleteMarker!.versionId;
+        assert.equal(await s.setObjectAttrs(bid, 'k', marker, tags('m=1')), false);
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', v2), tags('v=2'));
+        // Removing the marker makes v2 current again, with its tags.
+        await s.deleteVersion(bid, 'k', marker);
+        assert.equal((await s.getObject(bid, 'k'))!.versionId, v2);
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', v2), tags('v=2'));
+        // Removing versions for good removes their attributes (current and noncurrent).
+        await s.deleteVersion(bid, 'k', v2);
+        await s.deleteVersion(bid, 'k', v1);
+        assert.equal(await s.getObjectAttrs(bid, 'k', v2), undefined);
+        assert.equal(await s.getObjectAttrs(bid, 'k', v1), undefined);
+        assert.equal(await s.setObjectAttrs(bid, 'k', v1, tags('late=1')), false);
+        assert.deepEqual(await s.getObjectAttrs(bid, 'k', 'null'), tags('v=null'));
+        // Suspended: the null version replaced in place loses its attributes.
+        await s.setBucketVersioning(bid, 'Suspended');
+        await s.putObject(obj(bid, 'k'), Buffer.from('n'));
+        assert.equal(await s.getObjectAttrs(bid, 'k', 'null'), undefined);
+        await s.setObjectAttrs(bid, 'k', 'null', tags('n=1'));
+        await s.deleteObject(bid, 'k', 10);
+        await s.deleteVersion(bid, 'k', 'null');
+        await s.deleteBucket(bid);
+      });
+
+      it('a rolled-back write leaves no attributes', async () => {
+        await fx.store.s3.putObject(obj(bid, 'k'), Buffer.from('1'));
+        await assert.rejects(
+          fx.store.transaction(async (tx) => {
+            await tx.s3.setObjectAttrs(bid, 'k', 'null', tags('a=b'));
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.equal(await fx.store.s3.getObjectAttrs(bid, 'k', 'null'), undefined);
+      });
+    });
+
     describe('documents', () => {
       let fx: StoreFixture;
       beforeEach(async () => (fx = await makeStore()));
@@ -1392,6 +1486,9 @@ describe('sqlite migrations', () => {
           ['file-key@null*', `inline-key@${v.versionId}*`, 'inline-key@null'],
         );
         assert.deepEqual(await s.readInline(((await s.getVersion(b.id, 'inline-key', 'null')) as ObjectRecord).body.id), Buffer.from('old'));
+        // Buckets from before Object Ownership say BucketOwnerEnforced, the way they behaved.
+        assert.deepEqual(JSON.parse((await s.getBucketConfig(b.id, 'ownershipControls'))!), { ObjectOwnership: 'BucketOwnerEnforced' });
+        assert.equal(await s.getObjectAttrs(b.id, 'file-key', 'null'), undefined);
       } finally {
         await store.close();
       }

@@ -43,6 +43,16 @@ export async function bucketConfig<T>(ctx: RequestContext, bucket: string, kind:
   return { bucket: e.bucket, config: e.configs.get(kind) as T | undefined };
 }
 
+/**
+ * The configuration if it is already in memory (`{ config: undefined }` when known to be
+ * unset), without I/O or awaiting: for checks every request makes. Undefined on a miss.
+ */
+export function peekBucketConfig<T>(bucket: string, kind: string): { config?: T } | undefined {
+  const e = cache.get(bucket);
+  if (!e || !e.configs.has(kind)) return undefined;
+  return { config: e.configs.get(kind) as T | undefined };
+}
+
 /** Stores (or, with undefined, removes) a configuration document and drops the cached one. */
 export async function storeBucketConfig(ctx: RequestContext, bucket: BucketRecord, kind: string, value: unknown): Promise<void> {
   await ctx.runtime.store.transaction((tx) => tx.s3.putBucketConfig(bucket.id, kind, value === undefined ? undefined : JSON.stringify(value)));

@@ -1,11 +1,12 @@
 import type { RequestContext } from '../../server/context.js';
 import type { ResourceInfo } from '../types.js';
 import { accountPublicAccessBlock } from '../s3control/index.js';
-import type { NamedPolicy, PolicyDocument, Statement } from '../../iam/engine/types.js';
+import type { ContextValue, NamedPolicy, PolicyDocument, Statement } from '../../iam/engine/types.js';
 import { validatePolicyDocument, PolicyValidationError } from '../../iam/engine/validate.js';
 import { S3Errors } from './errors.js';
 import { requireBucket } from './common.js';
 import { forgetBucketConfigs } from './bucket-configs.js';
+import { aclResourceInfo } from './acl.js';
 
 /**
  * Bucket policies and Block Public Access. A bucket policy is the resource policy of S3
@@ -85,8 +86,11 @@ export function isPublicPolicy(doc: PolicyDocument): boolean {
   });
 }
 
-/** The owner and the bucket policy that applies to a request on `resourceArn` (arn:aws:s3:::bucket[/key]). */
-export async function bucketResourceInfo(ctx: RequestContext, resourceArn: string, action: string): Promise<ResourceInfo | undefined> {
+/**
+ * The owner and the resource policy that applies to a request on `resourceArn`
+ * (arn:aws:s3:::bucket[/key]): the bucket policy, joined by the ACLs' grants (acl.ts).
+ */
+export async function bucketResourceInfo(ctx: RequestContext, resourceArn: string, action: string, conditions?: Record<string, ContextValue | undefined>): Promise<ResourceInfo | undefined> {
   if (!resourceArn.startsWith('arn:aws:s3:::') || resourceArn === 'arn:aws:s3:::*') return undefined;
   // Creating a bucket is the caller's own business: a taken name is BucketAlreadyExists,
   // never another account's policy decision.
@@ -94,11 +98,17 @@ export async function bucketResourceInfo(ctx: RequestContext, resourceArn: strin
   const bucket = resourceArn.slice(13).split('/')[0]!;
   const entry = await load(ctx, bucket);
   if (!entry) return undefined;
-  if (!entry.policy) return { account: entry.owner };
+  const pab = effectivePab(ctx, entry);
   // RestrictPublicBuckets: a public policy grants nothing to anonymous callers (nor, on
   // AWS, to principals of other accounts; only the owner's own principals and services).
-  const restricted = effectivePab(ctx, entry)?.RestrictPublicBuckets && entry.policy.isPublic && (ctx.principal?.type === 'anonymous' || ctx.principal?.accountId !== entry.owner);
-  return { account: entry.owner, policy: restricted ? undefined : entry.policy.named };
+  const restricted = entry.policy && pab?.RestrictPublicBuckets && entry.policy.isPublic && (ctx.principal?.type === 'anonymous' || ctx.principal?.accountId !== entry.owner);
+  return aclResourceInfo(ctx, bucket, resourceArn, action, conditions, { account: entry.owner, policy: restricted ? undefined : entry.policy?.named }, pab);
+}
+
+/** The Block Public Access settings in force for a bucket (its own and its owner account's). */
+export async function publicAccessBlockFor(ctx: RequestContext, bucket: string): Promise<PublicAccessBlock | undefined> {
+  const entry = await load(ctx, bucket);
+  return entry && effectivePab(ctx, entry);
 }
 
 type Input = Record<string, any>;

@@ -4,10 +4,11 @@ import { now } from '../../util/clock.js';
 import { S3Errors } from './errors.js';
 import { callerAccount, decodeToken, encodeToken, isValidBucketName, owner, requireBucket } from './common.js';
 import { BLOCK_ALL, forgetBucket } from './bucket-policy.js';
+import { createBucketAcl } from './acl.js';
 
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation. */
 
-export async function createBucket(input: { Bucket: string; CreateBucketConfiguration?: { LocationConstraint?: string } }, ctx: RequestContext) {
+export async function createBucket(input: { Bucket: string; CreateBucketConfiguration?: { LocationConstraint?: string } } & Record<string, any>, ctx: RequestContext) {
   const name = input.Bucket;
   if (!isValidBucketName(name)) throw S3Errors.InvalidBucketName({ BucketName: name });
   const constraint = input.CreateBucketConfiguration?.LocationConstraint;
@@ -24,11 +25,15 @@ export async function createBucket(input: { Bucket: string; CreateBucketConfigur
     }
   }
   const region = constraint === 'EU' ? 'eu-west-1' : (constraint ?? 'us-east-1');
+  // Object Ownership (x-amz-object-ownership, BucketOwnerEnforced by default) and a bucket ACL.
+  const { ownership, acl } = await createBucketAcl(ctx, input);
   try {
     await ctx.runtime.store.transaction(async (tx) => {
       const b = await tx.s3.createBucket({ name, region, createdAt: now(), ownerId: callerAccount(ctx) });
       // Block Public Access is on for new buckets, as on AWS since April 2023.
       await tx.s3.putBucketConfig(b.id, 'publicAccessBlock', JSON.stringify(BLOCK_ALL));
+      await tx.s3.putBucketConfig(b.id, 'ownershipControls', JSON.stringify({ ObjectOwnership: ownership }));
+      if (acl) await tx.s3.putBucketConfig(b.id, 'acl', JSON.stringify({ grants: acl }));
     });
     forgetBucket(name);
   } catch (e) {

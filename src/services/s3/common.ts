@@ -5,9 +5,20 @@ import { S3Errors } from './errors.js';
 
 /** Shared helpers of the S3 handlers. */
 
-/** The account's canonical user id, as S3 shows it in Owner elements. */
+/**
+ * The account's canonical user id, as S3 shows it in Owner elements and ACL grants: 64 hex
+ * characters like AWS's, ending in the account id (12 digits are hex digits too), so a
+ * grant to an id names an account even if that account never signed a request.
+ */
 export function canonicalUserId(accountId: string): string {
-  return createHash('sha256').update(`nimbus-canonical-user:${accountId}`).digest('hex');
+  const hash = createHash('sha256').update(`nimbus-canonical-user:${accountId}`).digest('hex');
+  return /^\d{12}$/.test(accountId) ? hash.slice(0, 52) + accountId : hash;
+}
+
+/** The account a canonical user id belongs to (undefined for an id Nimbus did not make). */
+export function accountOfCanonicalId(id: string): string | undefined {
+  const account = id.slice(-12);
+  return /^[0-9a-f]{64}$/.test(id) && /^\d{12}$/.test(account) && canonicalUserId(account) === id ? account : undefined;
 }
 
 /** The caller's account as an S3 Owner element (the default account for anonymous callers). */

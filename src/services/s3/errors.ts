@@ -52,6 +52,16 @@ export const S3Errors = {
     NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
     MalformedPolicy: { status: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
     NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
+    // Tagging, ACLs and Object Ownership.
+    InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
+    NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },
+    AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
+    InvalidBucketAclWithObjectOwnership: { status: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
+    OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found' },
+    MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema' },
+    UnexpectedContent: { status: 400, message: 'This request does not support content' },
+    MissingSecurityHeader: { status: 400, message: 'Your request was missing a required header' },
+    UnresolvableGrantByEmailAddress: { status: 400, message: 'The e-mail address you provided does not match any account on record.' },
     NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' },
   }),
 };

@@ -29,6 +29,27 @@ import { applyCors, corsPreflight, deleteBucketCors, getBucketCors, putBucketCor
 import { isPostObject, postObject } from './post-object.js';
 import { pseudoOperation } from '../../server/context.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './website.js';
+import {
+  deleteBucketTagging,
+  deleteObjectTagging,
+  getBucketTagging,
+  getObjectTagging,
+  parseTaggingHeader,
+  putBucketTagging,
+  putObjectTagging,
+  requestTagKeys,
+  type Tag,
+} from './tagging.js';
+import {
+  aclConditionKeys,
+  deleteBucketOwnershipControls,
+  getBucketAcl,
+  getBucketOwnershipControls,
+  getObjectAcl,
+  putBucketAcl,
+  putBucketOwnershipControls,
+  putObjectAcl,
+} from './acl.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -44,6 +65,19 @@ const onObject = (handler: OperationImpl['handler'], action: OperationImpl['acti
 /** Naming a version takes the version action (s3:GetObjectVersion, …), with s3:versionid. */
 const byVersion = (plain: string, versioned: string) => (i: Input) => (i.VersionId !== undefined ? versioned : plain);
 const versionKeys = (i: Input) => (i.VersionId === undefined ? undefined : { 's3:versionid': i.VersionId });
+/**
+ * Writes that may set tags and ACLs: s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys,
+ * s3:x-amz-acl and s3:x-amz-grant-*. A malformed x-amz-tagging is the handler's to refuse.
+ */
+const headerTags = (i: Input): Tag[] | undefined => {
+  try {
+    return parseTaggingHeader(i.Tagging);
+  } catch {
+    return undefined;
+  }
+};
+const writeKeys = (i: Input) => ({ ...requestTagKeys(headerTags(i)), ...aclConditionKeys(i) });
+const taggingKeys = (i: Input) => ({ ...versionKeys(i), ...requestTagKeys(Array.isArray(i.Tagging?.TagSet) ? i.Tagging.TagSet : undefined) });
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],
@@ -103,7 +137,7 @@ export const s3Service: ServiceDef = {
     DeleteBucket: onBucket(deleteBucket, 's3:DeleteBucket'),
     ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets', resource: () => 'arn:aws:s3:::*' },
     GetBucketLocation: onBucket(getBucketLocation, 's3:GetBucketLocation'),
-    PutObject: onObject(putObject, 's3:PutObject'),
+    PutObject: onObject(putObject, 's3:PutObject', writeKeys),
     GetObject: onObject(getObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     HeadObject: onObject(headObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     DeleteObject: onObject(deleteObject, byVersion('s3:DeleteObject', 's3:DeleteObjectVersion'), versionKeys),
@@ -117,7 +151,7 @@ export const s3Service: ServiceDef = {
     ListObjectVersions: onBucket(listObjectVersions, 's3:ListBucketVersions', listKeys),
     PutBucketVersioning: onBucket(putBucketVersioning, 's3:PutBucketVersioning'),
     GetBucketVersioning: onBucket(getBucketVersioning, 's3:GetBucketVersioning'),
-    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject'),
+    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject', writeKeys),
     UploadPart: onObject(uploadPart, 's3:PutObject'),
     UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject', selfAuthorized: true },
     CompleteMultipartUpload: onObject(completeMultipartUpload, 's3:PutObject'),
@@ -138,5 +172,20 @@ export const s3Service: ServiceDef = {
     PutBucketWebsite: onBucket(putBucketWebsite, 's3:PutBucketWebsite'),
     GetBucketWebsite: onBucket(getBucketWebsite, 's3:GetBucketWebsite'),
     DeleteBucketWebsite: onBucket(deleteBucketWebsite, 's3:DeleteBucketWebsite'),
+    // Tagging; deleting a bucket's tags is authorised as s3:PutBucketTagging.
+    PutObjectTagging: onObject(putObjectTagging, byVersion('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), taggingKeys),
+    GetObjectTagging: onObject(getObjectTagging, byVersion('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), versionKeys),
+    DeleteObjectTagging: onObject(deleteObjectTagging, byVersion('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), versionKeys),
+    PutBucketTagging: onBucket(putBucketTagging, 's3:PutBucketTagging'),
+    GetBucketTagging: onBucket(getBucketTagging, 's3:GetBucketTagging'),
+    DeleteBucketTagging: onBucket(deleteBucketTagging, 's3:PutBucketTagging'),
+    // ACLs and Object Ownership; deleting ownership controls is s3:PutBucketOwnershipControls.
+    PutBucketAcl: onBucket(putBucketAcl, 's3:PutBucketAcl', aclConditionKeys),
+    GetBucketAcl: onBucket(getBucketAcl, 's3:GetBucketAcl'),
+    PutObjectAcl: onObject(putObjectAcl, byVersion('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), (i) => ({ ...versionKeys(i), ...aclConditionKeys(i) })),
+    GetObjectAcl: onObject(getObjectAcl, byVersion('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), versionKeys),
+    PutBucketOwnershipControls: onBucket(putBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
+    GetBucketOwnershipControls: onBucket(getBucketOwnershipControls, 's3:GetBucketOwnershipControls'),
+    DeleteBucketOwnershipControls: onBucket(deleteBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
   },
 };

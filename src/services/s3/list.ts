@@ -1,7 +1,8 @@
 import type { RequestContext } from '../../server/context.js';
 import type { ObjectRecord } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
-import { decodeToken, encodeToken, ownerOf, requireBucket } from './common.js';
+import { decodeToken, encodeToken, requireBucket } from './common.js';
+import { objectOwners } from './acl.js';
 
 /** ListObjects (v1, marker) and ListObjectsV2 (continuation token). */
 
@@ -37,10 +38,17 @@ async function page(ctx: RequestContext, input: Input, after: string | undefined
   const bucket = await requireBucket(ctx, input.Bucket);
   const prefix = input.Prefix ?? '';
   const delimiter = input.Delimiter || undefined;
-  // With BucketOwnerEnforced (the default since April 2023) the bucket owner owns every object.
-  const objectOwner = ownerOf(bucket.ownerId);
+  // The bucket owner (always with BucketOwnerEnforced, the default), or each object's owner.
+  const objectOwner = await objectOwners(ctx, bucket);
   if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined, objectOwner };
   return { ...(await ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit })), objectOwner };
+}
+
+async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => string | undefined, withOwner: boolean) {
+  if (!p.objects.length) return undefined;
+  const out = [];
+  for (const o of p.objects) out.push(entry(o, enc, withOwner ? await p.objectOwner(o.key, o.versionId) : undefined));
+  return out;
 }
 
 export async function listObjectsV2(input: Input, ctx: RequestContext) {
@@ -60,7 +68,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
     ContinuationToken: input.ContinuationToken,
     NextContinuationToken: p.isTruncated && p.last !== undefined ? encodeToken(p.last) : undefined,
     StartAfter: enc(input.StartAfter),
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true ? p.objectOwner : undefined)) : undefined,
+    Contents: await entries(p, enc as (s: string) => string, input.FetchOwner === true),
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }
@@ -79,7 +87,7 @@ export async function listObjects(input: Input, ctx: RequestContext) {
     IsTruncated: p.isTruncated,
     // S3 returns NextMarker only when a delimiter was given; clients otherwise use the last key.
     NextMarker: p.isTruncated && input.Delimiter ? enc(p.last) : undefined,
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, p.objectOwner)) : undefined,
+    Contents: await entries(p, enc as (s: string) => string, true),
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }

@@ -8,6 +8,9 @@ import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
 import { receiveBody } from './body-writer.js';
 import { versionIdHeader } from './versions.js';
+import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
+import { newObjectAttrs } from './acl.js';
+import { UPLOAD_ATTRS } from './object-attrs.js';
 import {
   bufferChunks,
   checkCopySourceConditions,
@@ -62,13 +65,19 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
   if (type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) {
     throw S3Errors.InvalidRequest({ message: `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.` });
   }
+  const headers = storedHeaders(input);
+  // Tags and ACL are checked now and applied by Complete.
+  const tags = parseTaggingHeader(input.Tagging);
+  await authorizeWriteTags(ctx, bucket.name, input.Key, tags);
+  const attrs = await newObjectAttrs(ctx, bucket, input, tags);
+  if (attrs) headers[UPLOAD_ATTRS] = JSON.stringify(attrs);
   const upload: UploadRecord = {
     uploadId: newUploadId(),
     bucketId: bucket.id,
     key: input.Key,
     initiated: now(),
     storageClass: validateStorageClass(input.StorageClass),
-    headers: storedHeaders(input),
+    headers,
     checksumAlgorithm: algorithm,
     checksumType: type,
   };
@@ -220,7 +229,8 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     checksum = { algorithm: algo, value: `${sum.digest()}-${chosen.length}`, type: 'COMPOSITE' };
   }
   const { blobs } = ctx.runtime;
-  const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers: upload.headers }, writeConditions(input), {
+  const { [UPLOAD_ATTRS]: attrs, ...headers } = upload.headers;
+  const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers, attrs: attrs ? JSON.parse(attrs) : undefined }, writeConditions(input), {
     etag,
     checksum,
     parts: chosen.map((p) => p.size),

@@ -9,6 +9,9 @@ import { S3Errors, fromStoreError } from './errors.js';
 import { STORAGE_CLASSES, requireBucket, validateKey } from './common.js';
 import { receiveBody, type ReceivedBody } from './body-writer.js';
 import { checkVersionId, versionIdHeader } from './versions.js';
+import { authorizeWriteTags, parseTaggingHeader, requestTagKeys, tagCount } from './tagging.js';
+import { aclConditionKeys, newObjectAttrs } from './acl.js';
+import { loadObjectAttrs } from './object-attrs.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -118,7 +121,7 @@ export async function commitObject(
   bucket: BucketRecord,
   key: string,
   received: ReceivedBody,
-  fields: Pick<ObjectRecord, 'storageClass' | 'headers'>,
+  fields: Pick<ObjectRecord, 'storageClass' | 'headers' | 'attrs'>,
   cond?: PutCondition,
   extras: CommitExtras = {},
 ): Promise<CommittedObject> {
@@ -182,8 +185,11 @@ export async function putObject(input: Input, ctx: RequestContext) {
   const headers = storedHeaders(input);
   const storageClass = validateStorageClass(input.StorageClass);
   const cond = writeConditions(input);
+  const tags = parseTaggingHeader(input.Tagging);
+  await authorizeWriteTags(ctx, bucket.name, input.Key, tags);
+  const attrs = await newObjectAttrs(ctx, bucket, input, tags);
   const { body } = await receiveObjectBody(input, ctx, input.Body);
-  const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers }, cond);
+  const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers, attrs }, cond);
   return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec) };
 }
 
@@ -330,6 +336,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   }
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
   out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
+  out.TagCount = await tagCount(ctx, bucket, rec);
   if (range) {
     ctx.statusOverride = 206;
     out.ContentRange = `bytes ${range.start}-${range.end}/${rec.size}`;
@@ -492,7 +499,14 @@ export async function loadCopySource(ctx: RequestContext, src: { bucket: string;
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
-  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
+  // Tags: the source's (COPY, the default) or x-amz-tagging's (REPLACE). ACLs are never copied.
+  const taggingDirective = input.TaggingDirective ?? 'COPY';
+  if (taggingDirective !== 'COPY' && taggingDirective !== 'REPLACE') {
+    throw S3Errors.InvalidArgument({ message: 'Unknown tagging directive.', ArgumentName: 'x-amz-tagging-directive', ArgumentValue: taggingDirective });
+  }
+  const newTags = taggingDirective === 'REPLACE' ? parseTaggingHeader(input.Tagging) : undefined;
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`, { ...requestTagKeys(newTags), ...aclConditionKeys(input) });
+  await authorizeWriteTags(ctx, input.Bucket, input.Key, newTags);
   const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
@@ -509,6 +523,8 @@ export async function copyObject(input: Input, ctx: RequestContext) {
     });
   }
   const headers = directive === 'REPLACE' ? storedHeaders(input) : { ...source.headers };
+  const tags = taggingDirective === 'REPLACE' ? newTags : (await loadObjectAttrs(ctx, srcBucket, source.key, source.versionId))?.tags;
+  const attrs = await newObjectAttrs(ctx, dstBucket, input, tags);
   // Keep the source's checksum algorithm unless the request names another.
   const algo = (input.ChecksumAlgorithm as ChecksumAlgorithm | undefined) ?? (source.checksum?.type === 'FULL_OBJECT' ? (source.checksum.algorithm as ChecksumAlgorithm) : undefined);
   const opened = await openCurrentBody(ctx, source, src.bucket, src.versionId);
@@ -518,7 +534,7 @@ export async function copyObject(input: Input, ctx: RequestContext) {
     ctx.runtime.config.inlineMaxBytes,
     { checksumAlgorithm: algo },
   );
-  const rec = await commitObject(ctx, dstBucket, input.Key, body, { storageClass, headers }, writeConditions(input));
+  const rec = await commitObject(ctx, dstBucket, input.Key, body, { storageClass, headers, attrs }, writeConditions(input));
   const checksums = checksumOutput(rec);
   return {
     CopyObjectResult: { ETag: rec.etag, LastModified: new Date(rec.lastModified), ...checksums },

@@ -11,6 +11,10 @@ import { S3Errors } from './errors.js';
 import { requireBucket } from './common.js';
 import { emptyBody, putObject } from './objects.js';
 import { FormDataReader, formBoundary } from './form-data.js';
+import { requestTagKeys, taggingHeaderOf, validateTagSet, type Tag } from './tagging.js';
+import { aclConditionKeys } from './acl.js';
+import { loadModel } from '../../protocol/model.js';
+import { fromXml, parseXmlDocument, XmlSyntaxError } from '../../protocol/xml-shapes.js';
 
 /**
  * POST Object: a browser uploads a file to the bucket URL with an HTML form
@@ -114,7 +118,9 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
   const signer = authenticate(ctx, fields);
   const range = signer.policy !== undefined ? checkPolicy(signer.policy, fields, bucket.name) : undefined;
   if (signer.principal) ctx.principal = signer.principal;
-  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${bucket.name}/${key}`);
+  const tags = field('tagging') !== undefined ? formTags(field('tagging')!) : undefined;
+  const acl = field('acl');
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${bucket.name}/${key}`, { ...requestTagKeys(tags), ...aclConditionKeys({ ACL: acl }) });
 
   const input: Input = {
     Bucket: bucket.name,
@@ -130,6 +136,9 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
     StorageClass: field('x-amz-storage-class'),
     ContentMD5: field('content-md5'),
     ChecksumAlgorithm: field('x-amz-checksum-algorithm'),
+    // The tag set goes on as PutObject's x-amz-tagging, the canned ACL as its x-amz-acl.
+    Tagging: tags && taggingHeaderOf(tags),
+    ACL: acl,
   };
   for (const a of CHECKSUM_ALGORITHMS) {
     const v = field(`x-amz-checksum-${a.toLowerCase()}`);
@@ -144,6 +153,20 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
   // In a versioning-enabled bucket the upload is a new version, named as for PUT.
   if (out.VersionId !== undefined) res.headers['x-amz-version-id'] = out.VersionId;
   return res;
+}
+
+/** The `tagging` field: a Tagging document, as in PutObjectTagging. */
+function formTags(text: string): Tag[] {
+  let node: unknown;
+  try {
+    const doc = parseXmlDocument(text);
+    if (doc.name !== 'Tagging') throw new XmlSyntaxError('not a Tagging document');
+    node = doc.node;
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw S3Errors.MalformedXML();
+    throw e;
+  }
+  return validateTagSet(fromXml(loadModel('s3'), { shape: 'Tagging' }, node) as { TagSet?: unknown }, 'object');
 }
 
 /**

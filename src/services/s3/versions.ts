@@ -4,6 +4,7 @@ import { XML_ORDER } from '../../protocol/xml-shapes.js';
 import { isVersionId } from '../../util/ids.js';
 import { S3Errors } from './errors.js';
 import { ownerOf, requireBucket } from './common.js';
+import { objectOwners } from './acl.js';
 import { encoder, maxKeys } from './list.js';
 
 /**
@@ -75,8 +76,9 @@ export async function listObjectVersions(input: Input, ctx: RequestContext) {
     limit === 0
       ? { versions: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: undefined, nextVersionIdMarker: undefined }
       : await ctx.runtime.store.s3.listVersions(bucket.id, { prefix, delimiter, keyMarker, versionIdMarker, limit });
-  // With BucketOwnerEnforced (the default since April 2023) the bucket owner owns every version.
+  // The bucket owner (always with BucketOwnerEnforced, the default), or each version's owner.
   const owner = ownerOf(bucket.ownerId);
+  const ownerOfVersion = await objectOwners(ctx, bucket);
   const Versions: unknown[] = [];
   const DeleteMarkers: unknown[] = [];
   // S3 writes <Version> and <DeleteMarker> elements interleaved, in listing order.
@@ -96,7 +98,7 @@ export async function listObjectVersions(input: Input, ctx: RequestContext) {
         ChecksumType: v.checksum?.type,
         Size: v.size,
         StorageClass: v.storageClass,
-        Owner: owner,
+        Owner: await ownerOfVersion(v.key, v.versionId),
       });
       order.push('Versions');
     }

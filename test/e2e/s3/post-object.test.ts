@@ -179,13 +179,14 @@ describe('POST policy conditions (SigV4, signed here)', () => {
       { bucket: BUCKET },
       ['starts-with', '$key', 'user/42/'],
       ['eq', '$Content-Type', 'image/png'],
-      { acl: 'public-read' },
+      // The bucket has ACLs disabled (BucketOwnerEnforced): only this ACL is accepted.
+      { acl: 'bucket-owner-full-control' },
       { 'x-amz-meta-uuid': '14365123651274' },
       ['starts-with', '$x-amz-meta-tag', ''],
       { success_action_status: '200' },
       ['content-length-range', 1, 100],
     ];
-    const ok: Fields = { key: 'user/42/${filename}', 'Content-Type': 'image/png', acl: 'public-read', 'x-amz-meta-uuid': '14365123651274', 'x-amz-meta-tag': 'anything', success_action_status: '200' };
+    const ok: Fields = { key: 'user/42/${filename}', 'Content-Type': 'image/png', acl: 'bucket-owner-full-control', 'x-amz-meta-uuid': '14365123651274', 'x-amz-meta-tag': 'anything', success_action_status: '200' };
     const pass = await post(signedFields(conditions, { extra: ok }), 'ok', { filename: 'a.png' });
     assert.equal(pass.status, 200, pass.body);
     assert.equal(pass.body, '');
@@ -196,7 +197,7 @@ describe('POST policy conditions (SigV4, signed here)', () => {
     const failures: Array<[Fields, string]> = [
       [{ ...ok, key: 'user/43/x.png' }, '["starts-with", "$key", "user/42/"]'],
       [{ ...ok, 'Content-Type': 'image/gif' }, '["eq", "$Content-Type", "image/png"]'],
-      [{ ...ok, acl: 'private' }, '["eq", "$acl", "public-read"]'],
+      [{ ...ok, acl: 'private' }, '["eq", "$acl", "bucket-owner-full-control"]'],
       [{ ...ok, 'x-amz-meta-uuid': 'other' }, '["eq", "$x-amz-meta-uuid", "14365123651274"]'],
       [{ ...ok, success_action_status: '201' }, '["eq", "$success_action_status", "200"]'],
     ];

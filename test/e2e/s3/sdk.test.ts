@@ -251,11 +251,11 @@ describe('S3 with @aws-sdk/client-s3 (path style)', () => {
 
   it('names the operation in a 501 for S3 operations Nimbus does not implement yet', async () => {
     const r = await expectError(
-      s3.send(new (await import('@aws-sdk/client-s3')).GetBucketTaggingCommand({ Bucket: bucket })),
+      s3.send(new (await import('@aws-sdk/client-s3')).GetBucketAccelerateConfigurationCommand({ Bucket: bucket })),
       'NotImplemented',
       501,
     );
-    assert.match(r.message, /GetBucketTagging/);
+    assert.match(r.message, /GetBucketAccelerateConfiguration/);
   });
 });
 

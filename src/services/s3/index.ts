@@ -29,6 +29,8 @@ import { applyCors, corsPreflight, deleteBucketCors, getBucketCors, putBucketCor
 import { isPostObject, postObject } from './post-object.js';
 import { pseudoOperation } from '../../server/context.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './website.js';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption.js';
+import { restoreObject } from './storage-class.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -138,5 +140,11 @@ export const s3Service: ServiceDef = {
     PutBucketWebsite: onBucket(putBucketWebsite, 's3:PutBucketWebsite'),
     GetBucketWebsite: onBucket(getBucketWebsite, 's3:GetBucketWebsite'),
     DeleteBucketWebsite: onBucket(deleteBucketWebsite, 's3:DeleteBucketWebsite'),
+    // Default encryption; DeleteBucketEncryption is authorised as s3:PutEncryptionConfiguration.
+    PutBucketEncryption: onBucket(putBucketEncryption, 's3:PutEncryptionConfiguration'),
+    GetBucketEncryption: onBucket(getBucketEncryption, 's3:GetEncryptionConfiguration'),
+    DeleteBucketEncryption: onBucket(deleteBucketEncryption, 's3:PutEncryptionConfiguration'),
+    // s3:RestoreObject whether or not a version is named (with s3:versionid when one is).
+    RestoreObject: onObject(restoreObject, 's3:RestoreObject', versionKeys),
   },
 };

@@ -2,6 +2,7 @@ import type { RequestContext } from '../../server/context.js';
 import type { ObjectRecord } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
 import { decodeToken, encodeToken, ownerOf, requireBucket } from './common.js';
+import { restoreStatus } from './storage-class.js';
 
 /** ListObjects (v1, marker) and ListObjectsV2 (continuation token). */
 
@@ -20,7 +21,8 @@ export function maxKeys(v: number | undefined): number {
   return Math.min(v, 1000);
 }
 
-function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined) {
+/** `optional`: x-amz-optional-object-attributes (RestoreStatus, for archived objects with a restore). */
+function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined, optional?: unknown) {
   return {
     Key: enc(rec.key),
     LastModified: new Date(rec.lastModified),
@@ -30,6 +32,7 @@ function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner:
     Size: rec.size,
     StorageClass: rec.storageClass,
     Owner: owner,
+    RestoreStatus: rec.restore && restoreStatus(rec, optional),
   };
 }
 
@@ -60,7 +63,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
     ContinuationToken: input.ContinuationToken,
     NextContinuationToken: p.isTruncated && p.last !== undefined ? encodeToken(p.last) : undefined,
     StartAfter: enc(input.StartAfter),
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true ? p.objectOwner : undefined)) : undefined,
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, input.FetchOwner === true ? p.objectOwner : undefined, input.OptionalObjectAttributes)) : undefined,
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }
@@ -79,7 +82,7 @@ export async function listObjects(input: Input, ctx: RequestContext) {
     IsTruncated: p.isTruncated,
     // S3 returns NextMarker only when a delimiter was given; clients otherwise use the last key.
     NextMarker: p.isTruncated && input.Delimiter ? enc(p.last) : undefined,
-    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, p.objectOwner)) : undefined,
+    Contents: p.objects.length ? p.objects.map((o) => entry(o, enc as (s: string) => string, p.objectOwner, input.OptionalObjectAttributes)) : undefined,
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }

@@ -5,6 +5,7 @@ import { isVersionId } from '../../util/ids.js';
 import { S3Errors } from './errors.js';
 import { ownerOf, requireBucket } from './common.js';
 import { encoder, maxKeys } from './list.js';
+import { restoreStatus } from './storage-class.js';
 
 /**
  * Versioning: PutBucketVersioning, GetBucketVersioning, ListObjectVersions, and the version
@@ -97,6 +98,7 @@ export async function listObjectVersions(input: Input, ctx: RequestContext) {
         Size: v.size,
         StorageClass: v.storageClass,
         Owner: owner,
+        RestoreStatus: v.restore && restoreStatus(v, input.OptionalObjectAttributes),
       });
       order.push('Versions');
     }

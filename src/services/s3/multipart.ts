@@ -280,6 +280,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
   const { blobs } = ctx.runtime;
   const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers: upload.headers, sse: upload.sse }, writeConditions(input), {
     etag,
+    size: chosen.reduce((n, p) => n + p.size, 0),
     checksum,
     parts: chosen.map((p) => p.size),
     partChecksums: algo ? chosen.map((p) => p.checksum ?? '') : undefined,

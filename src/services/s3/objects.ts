@@ -99,6 +99,8 @@ async function receiveObjectBody(input: Input, ctx: RequestContext, source: Asyn
 export interface CommitExtras {
   /** Multipart objects have their own ETag and checksum forms, and part sizes. */
   etag?: string;
+  /** The plaintext size, when the body received is stored encrypted (SSE-C parts, each with its IV). */
+  size?: number;
   checksum?: ObjectRecord['checksum'];
   parts?: number[];
   partChecksums?: string[];
@@ -135,7 +137,7 @@ export async function commitObject(
   const rec: ObjectRecord = {
     bucketId: bucket.id,
     key,
-    size: received.size,
+    size: extras.size ?? received.size,
     etag: extras.etag ?? etagFor(received, fields.sse),
     lastModified: now(),
     body,

@@ -29,6 +29,7 @@ import {
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
+import { hmac, signingKey } from '../../../src/protocol/sigv4/canonical.js';
 
 /**
  * S3 server-side encryption end to end, judged by @aws-sdk/client-s3 and the AWS CLI:
@@ -474,6 +475,64 @@ describe('SSE-C', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'mpu', ...sseC(key), ChecksumMode: 'ENABLED' }));
     assert.equal(head.ContentLength, whole.length);
     assert.match(head.ChecksumCRC32!, /-2$/);
+  });
+
+  it('multipart with a FULL_OBJECT checksum: Complete takes the checksum over the plaintext, the same as without encryption', async () => {
+    const p1 = randomBytes(5 * 1024 * 1024);
+    const p2 = randomBytes(1234);
+    const results: Record<string, string | undefined> = {};
+    for (const [name, enc] of [
+      ['plain', {}],
+      ['ssec', sseC(key)],
+    ] as const) {
+      const create = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: `full-${name}`, ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT', ...enc }));
+      const u1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: `full-${name}`, UploadId: create.UploadId, PartNumber: 1, Body: p1, ChecksumAlgorithm: 'CRC64NVME', ...enc }));
+      const u2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: `full-${name}`, UploadId: create.UploadId, PartNumber: 2, Body: p2, ChecksumAlgorithm: 'CRC64NVME', ...enc }));
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: b,
+          Key: `full-${name}`,
+          UploadId: create.UploadId,
+          ...enc,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: u1.ETag }, { PartNumber: 2, ETag: u2.ETag }] },
+        }),
+      );
+      assert.equal(done.ChecksumType, 'FULL_OBJECT');
+      results[name] = done.ChecksumCRC64NVME;
+    }
+    assert.ok(results.plain);
+    assert.equal(results.ssec, results.plain);
+    assert.deepEqual(await bytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'full-ssec', ...sseC(key) }))), Buffer.concat([p1, p2]));
+  });
+
+  it('POST Object takes the SSE-C and SSE-KMS fields and answers their headers', async () => {
+    const d = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const credential = `test/${d.slice(0, 8)}/${REGION}/s3/aws4_request`;
+    const postForm = async (objectKey: string, extra: Record<string, string>) => {
+      const fields: Record<string, string> = { key: objectKey, ...extra, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': d };
+      const conditions = [{ bucket: b }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))];
+      const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 300_000).toISOString(), conditions })).toString('base64');
+      const fd = new FormData();
+      for (const [k, v] of Object.entries({ ...fields, policy, 'x-amz-signature': hmac(signingKey('test', d.slice(0, 8), REGION, 's3'), policy).toString('hex') })) fd.append(k, v);
+      fd.append('file', new Blob(['posted secret']), 'f.txt');
+      return fetch(`${server.url}/${b}`, { method: 'POST', body: fd });
+    };
+    const c = await postForm('posted-ssec', {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-MD5': md5B64(key),
+    });
+    assert.equal(c.status, 204, await c.text());
+    assert.equal(c.headers.get('x-amz-server-side-encryption'), null);
+    assert.equal(c.headers.get('x-amz-server-side-encryption-customer-algorithm'), 'AES256');
+    assert.equal(c.headers.get('x-amz-server-side-encryption-customer-key-md5'), md5B64(key));
+    assert.equal(await text(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'posted-ssec', ...sseC(key) }))), 'posted secret');
+    assert.equal(storedBytes(b, 'posted-ssec').indexOf('posted secret'), -1);
+    const k = await postForm('posted-kms', { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-bucket-key-enabled': 'true' });
+    assert.equal(k.status, 204, await k.text());
+    assert.equal(k.headers.get('x-amz-server-side-encryption'), 'aws:kms');
+    assert.equal(k.headers.get('x-amz-server-side-encryption-bucket-key-enabled'), 'true');
+    assert.match(k.headers.get('x-amz-server-side-encryption-aws-kms-key-id') ?? '', /^arn:aws:kms:/);
   });
 
   it('each version of a versioned key keeps its own key', async () => {

@@ -46,6 +46,12 @@ const onObject = (handler: OperationImpl['handler'], action: OperationImpl['acti
 /** Naming a version takes the version action (s3:GetObjectVersion, …), with s3:versionid. */
 const byVersion = (plain: string, versioned: string) => (i: Input) => (i.VersionId !== undefined ? versioned : plain);
 const versionKeys = (i: Input) => (i.VersionId === undefined ? undefined : { 's3:versionid': i.VersionId });
+/** The encryption a write names, for bucket policies that require one (absent headers are absent keys). */
+export const sseKeys = (i: Input) => ({
+  's3:x-amz-server-side-encryption': i.ServerSideEncryption,
+  's3:x-amz-server-side-encryption-aws-kms-key-id': i.SSEKMSKeyId,
+  's3:x-amz-server-side-encryption-customer-algorithm': i.SSECustomerAlgorithm,
+});
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],
@@ -105,7 +111,7 @@ export const s3Service: ServiceDef = {
     DeleteBucket: onBucket(deleteBucket, 's3:DeleteBucket'),
     ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets', resource: () => 'arn:aws:s3:::*' },
     GetBucketLocation: onBucket(getBucketLocation, 's3:GetBucketLocation'),
-    PutObject: onObject(putObject, 's3:PutObject'),
+    PutObject: onObject(putObject, 's3:PutObject', sseKeys),
     GetObject: onObject(getObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     HeadObject: onObject(headObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     DeleteObject: onObject(deleteObject, byVersion('s3:DeleteObject', 's3:DeleteObjectVersion'), versionKeys),
@@ -119,7 +125,7 @@ export const s3Service: ServiceDef = {
     ListObjectVersions: onBucket(listObjectVersions, 's3:ListBucketVersions', listKeys),
     PutBucketVersioning: onBucket(putBucketVersioning, 's3:PutBucketVersioning'),
     GetBucketVersioning: onBucket(getBucketVersioning, 's3:GetBucketVersioning'),
-    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject'),
+    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject', sseKeys),
     UploadPart: onObject(uploadPart, 's3:PutObject'),
     UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject', selfAuthorized: true },
     CompleteMultipartUpload: onObject(completeMultipartUpload, 's3:PutObject'),

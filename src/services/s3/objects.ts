@@ -514,7 +514,11 @@ export async function loadCopySource(ctx: RequestContext, src: { bucket: string;
 
 export async function copyObject(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
-  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`);
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`, {
+    's3:x-amz-server-side-encryption': input.ServerSideEncryption,
+    's3:x-amz-server-side-encryption-aws-kms-key-id': input.SSEKMSKeyId,
+    's3:x-amz-server-side-encryption-customer-algorithm': input.SSECustomerAlgorithm,
+  });
   const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);

@@ -24,8 +24,10 @@ import {
   ListPartsCommand,
   ListObjectsV2Command,
   DeleteObjectCommand,
+  PutBucketPolicyCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
@@ -295,6 +297,51 @@ describe('SSE-S3 and SSE-KMS headers', () => {
     assert.match(get.body, /x-amz-server-side-encryption header is not supported for this operation\./);
     const head = await send(server.url, { method: 'HEAD', path: `/${b}/readme`, headers: { 'x-amz-server-side-encryption-aws-kms-key-id': 'k' } });
     assert.equal(head.status, 400);
+  });
+});
+
+describe('bucket policies on the encryption a write names', () => {
+  it('s3:x-amz-server-side-encryption and -customer-algorithm are condition keys of PutObject, CopyObject and CreateMultipartUpload', async () => {
+    const b = await bucket('enc-policy');
+    const iam = new IAMClient({ endpoint: server.url, region: REGION, credentials: CREDENTIALS });
+    await iam.send(new CreateUserCommand({ UserName: 'writer' }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'writer',
+        PolicyName: 'rw',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::${b}/*` }] }),
+      }),
+    );
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'writer' }))).AccessKey!;
+    iam.destroy();
+    // The usual "require SSE-KMS" policy, and one that forbids SSE-C in a prefix.
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: b,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'kms', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/kms/*`, Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } } },
+            { Sid: 'noc', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/plain/*`, Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } } },
+          ],
+        }),
+      }),
+    );
+    const user = new S3Client({ endpoint: server.url, region: REGION, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, forcePathStyle: true });
+    try {
+      await expectError(user.send(new PutObjectCommand({ Bucket: b, Key: 'kms/a', Body: 'x' })), 'AccessDenied', 403);
+      await expectError(user.send(new PutObjectCommand({ Bucket: b, Key: 'kms/a', Body: 'x', ServerSideEncryption: 'AES256' })), 'AccessDenied', 403);
+      await user.send(new PutObjectCommand({ Bucket: b, Key: 'kms/a', Body: 'x', ServerSideEncryption: 'aws:kms' }));
+      await expectError(user.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'kms/m' })), 'AccessDenied', 403);
+      await user.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'kms/m', ServerSideEncryption: 'aws:kms' }));
+      await expectError(user.send(new CopyObjectCommand({ Bucket: b, Key: 'kms/c', CopySource: `${b}/kms/a` })), 'AccessDenied', 403);
+      await user.send(new CopyObjectCommand({ Bucket: b, Key: 'kms/c', CopySource: `${b}/kms/a`, ServerSideEncryption: 'aws:kms' }));
+      const key = randomBytes(32);
+      await expectError(user.send(new PutObjectCommand({ Bucket: b, Key: 'plain/a', Body: 'x', ...sseC(key) })), 'AccessDenied', 403);
+      await user.send(new PutObjectCommand({ Bucket: b, Key: 'plain/a', Body: 'x' }));
+    } finally {
+      user.destroy();
+    }
   });
 });
 

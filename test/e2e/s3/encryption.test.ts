@@ -618,6 +618,25 @@ describe('the AWS CLI', () => {
     const fail = awsFails(server.url, ['s3', 'cp', `s3://${b}/cli.bin`, join(dir, 'nokey.bin')]);
     assert.notEqual(fail.status, 0);
     assert.match(fail.stderr, /400|Bad Request/);
+
+    // Past the CLI's 8 MiB threshold: a multipart upload (the key on every part and on
+    // Complete) and a download in parallel ranged GETs.
+    const big = randomBytes(9 * 1024 * 1024 + 5);
+    writeFileSync(join(dir, 'big.bin'), big);
+    aws(server.url, ['s3', 'cp', join(dir, 'big.bin'), `s3://${b}/big.bin`, '--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`]);
+    assert.match(JSON.parse(aws(server.url, ['s3api', 'head-object', '--bucket', b, '--key', 'big.bin', '--sse-customer-algorithm', 'AES256', '--sse-customer-key', `fileb://${keyFile}`])).ETag, /-2"$/);
+    aws(server.url, ['s3', 'cp', `s3://${b}/big.bin`, join(dir, 'big-down.bin'), '--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`]);
+    assert.deepEqual(readFileSync(join(dir, 'big-down.bin')), big);
+    // S3 to S3, re-keyed: the source key as --sse-c-copy-source-key.
+    const key2 = join(dir, 'key2.bin');
+    writeFileSync(key2, randomBytes(32));
+    aws(server.url, [
+      's3', 'cp', `s3://${b}/cli.bin`, `s3://${b}/rekeyed.bin`,
+      '--sse-c-copy-source', 'AES256', '--sse-c-copy-source-key', `fileb://${keyFile}`,
+      '--sse-c', 'AES256', '--sse-c-key', `fileb://${key2}`,
+    ]);
+    aws(server.url, ['s3', 'cp', `s3://${b}/rekeyed.bin`, join(dir, 'rekeyed.bin'), '--sse-c', 'AES256', '--sse-c-key', `fileb://${key2}`]);
+    assert.deepEqual(readFileSync(join(dir, 'rekeyed.bin')), data);
   });
 
   it('aws s3api put-bucket-encryption / get-bucket-encryption / delete-bucket-encryption', async () => {

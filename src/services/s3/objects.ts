@@ -344,7 +344,9 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
     opened = current;
   }
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
-  Object.assign(out, encryptionOutput(rec.sse, customer?.md5), restoreOutput(rec));
+  // representation() says SSE-S3, what a version without an encryption record has.
+  if (rec.sse) Object.assign(out, encryptionOutput(rec.sse, customer?.md5));
+  if (rec.restore) Object.assign(out, restoreOutput(rec));
   out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
   if (range) {
     ctx.statusOverride = 206;

@@ -27,11 +27,16 @@ Environment only:
   NIMBUS_IAM=enforce|log|off   IAM policy enforcement (default enforce); log allows
                                everything but logs what would be denied
   NIMBUS_CLOCK_OFFSET_MS=<ms>  shift Nimbus's clock by this many milliseconds (tests:
-                               password expiry, report age); clients must sign with the
-                               same skew (SDK v3: systemClockOffset)
+                               password expiry, report age, an S3 restore's expiry);
+                               clients must sign with the same skew (SDK v3:
+                               systemClockOffset)
   NIMBUS_LOGS_RETENTION_SWEEP_MS=<ms>
                                how often CloudWatch Logs events past their group's
                                retention are deleted (default 60000)
+  NIMBUS_S3_RESTORE_DELAY_MS=<ms> | Expedited=<ms>,Standard=<ms>,Bulk=<ms>
+                               how long an S3 RestoreObject of a GLACIER or DEEP_ARCHIVE
+                               object takes, per tier (default Expedited=1000,
+                               Standard=3000,Bulk=5000; measured on Nimbus's clock)
 `;
 
 function fail(msg: string): never {
@@ -43,6 +48,28 @@ function iamMode(v: string | undefined): Config['iamMode'] {
   if (v === undefined || v === '') return defaultConfig.iamMode;
   if (v === 'enforce' || v === 'log' || v === 'off') return v;
   fail(`invalid NIMBUS_IAM ${v} (enforce, log or off)`);
+}
+
+/** NIMBUS_S3_RESTORE_DELAY_MS: one delay for every tier, or Tier=ms pairs (unnamed tiers keep their default). */
+function restoreDelays(v: string | undefined): Config['s3RestoreDelaysMs'] {
+  const out = { ...defaultConfig.s3RestoreDelaysMs };
+  if (v === undefined || v.trim() === '') return out;
+  const bad = () => fail(`invalid NIMBUS_S3_RESTORE_DELAY_MS ${v} (milliseconds, or Expedited=<ms>,Standard=<ms>,Bulk=<ms>)`);
+  const ms = (t: string) => {
+    const n = Number(t);
+    if (t.trim() === '' || !Number.isInteger(n) || n < 0) bad();
+    return n;
+  };
+  if (!v.includes('=')) {
+    const n = ms(v);
+    return { Expedited: n, Standard: n, Bulk: n };
+  }
+  for (const pair of v.split(',')) {
+    const [tier, value] = pair.split('=').map((s) => s.trim());
+    if (tier !== 'Expedited' && tier !== 'Standard' && tier !== 'Bulk') bad();
+    out[tier as keyof typeof out] = ms(value ?? '');
+  }
+  return out;
 }
 
 function positive(v: string | undefined, name: string): number | undefined {
@@ -100,6 +127,7 @@ async function main(): Promise<void> {
     lambdaIdleTimeoutMs: env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ? Number(env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS) : defaultConfig.lambdaIdleTimeoutMs,
     lambdaRetryDelaysMs: env.NIMBUS_LAMBDA_RETRY_DELAYS_MS ? env.NIMBUS_LAMBDA_RETRY_DELAYS_MS.split(',').map(Number) : defaultConfig.lambdaRetryDelaysMs,
     logsRetentionSweepMs: positive(env.NIMBUS_LOGS_RETENTION_SWEEP_MS, 'NIMBUS_LOGS_RETENTION_SWEEP_MS') ?? defaultConfig.logsRetentionSweepMs,
+    s3RestoreDelaysMs: restoreDelays(env.NIMBUS_S3_RESTORE_DELAY_MS),
   };
   if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
   if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);

@@ -27,6 +27,12 @@ export interface Config {
   lambdaRetryDelaysMs: number[];
   /** How often expired CloudWatch Logs events (past their group's retention) are deleted. */
   logsRetentionSweepMs: number;
+  /**
+   * How long an S3 RestoreObject takes per retrieval tier, on Nimbus's clock (AWS: minutes
+   * to hours). NIMBUS_S3_RESTORE_DELAY_MS=<ms> sets every tier, or
+   * NIMBUS_S3_RESTORE_DELAY_MS=Expedited=100,Standard=200,Bulk=300 each one.
+   */
+  s3RestoreDelaysMs: { Expedited: number; Standard: number; Bulk: number };
 }
 
 export const defaultConfig: Config = {
@@ -46,4 +52,5 @@ export const defaultConfig: Config = {
   lambdaIdleTimeoutMs: 10 * 60_000,
   lambdaRetryDelaysMs: [60_000, 120_000],
   logsRetentionSweepMs: 60_000,
+  s3RestoreDelaysMs: { Expedited: 1000, Standard: 3000, Bulk: 5000 },
 };

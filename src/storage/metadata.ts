@@ -40,6 +40,16 @@ export interface ObjectRecord {
   /** Part sizes of an object completed from a multipart upload, in order. */
   parts?: number[];
   /**
+   * When the upload had a checksum algorithm: the parts' checksums and their part numbers
+   * (which need not be 1…n), in order, for GetObjectAttributes.
+   */
+  partChecksums?: string[];
+  partNumbers?: number[];
+  /** How the version is encrypted at rest; absent: SSE-S3 (AES256). */
+  sse?: EncryptionRecord;
+  /** The restore of an archived (GLACIER, DEEP_ARCHIVE) version, once one was requested. */
+  restore?: RestoreRecord;
+  /**
    * "null" for the null version (every object of an unversioned bucket, and those written
    * while versioning is suspended), else an id from util/ids.ts `versionId`. Assigned by
    * the store when the version is written; ignored on input.
@@ -70,6 +80,27 @@ export interface ObjectAttrs {
   acl?: StoredGrant[];
   /** Absent: the bucket owner. */
   owner?: string;
+}
+
+/**
+ * Server-side encryption of a version other than SSE-S3 (which is what a version without
+ * a record has). SSE-KMS and DSSE-KMS are recorded, not applied: Nimbus has no KMS. SSE-C
+ * bodies are encrypted with the customer's key (services/s3/sse-c.ts); the store keeps
+ * only a salted HMAC of that key, to recognise it, never the key.
+ */
+export type EncryptionRecord =
+  | { type: 'aws:kms' | 'aws:kms:dsse'; kmsKeyId: string; context?: string; bucketKeyEnabled?: boolean }
+  | { type: 'SSE-C'; keySalt: string; keyHmac: string };
+
+/**
+ * A restore of an archived version. Its state follows from the clock alone: in progress
+ * until `readyAt`, then restored until `expiresAt` (epoch ms, Nimbus's clock), then gone.
+ */
+export interface RestoreRecord {
+  tier: 'Expedited' | 'Standard' | 'Bulk';
+  days: number;
+  readyAt: number;
+  expiresAt: number;
 }
 
 /** A delete marker: a version without data that makes its key look deleted while it is current. */
@@ -131,6 +162,8 @@ export interface UploadRecord {
   headers: Record<string, string>;
   checksumAlgorithm?: string;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  /** The encryption the completed object gets (and, for SSE-C, the key every part must bring). */
+  sse?: EncryptionRecord;
 }
 
 export interface PartRecord {
@@ -202,6 +235,11 @@ export interface S3Repository {
    * marker; suspended, removes the null version and adds a null delete marker.
    */
   deleteObject(bucketId: number, key: string, at?: number): Promise<DeleteObjectResult>;
+  /**
+   * Sets (replaces) the restore state of one object version ("null" for the null version);
+   * returns false if the key has no such object version.
+   */
+  setRestore(bucketId: number, key: string, versionId: string, restore: RestoreRecord): Promise<boolean>;
   /** Removes one version for good; the next newest becomes current. Returns what was removed. */
   deleteVersion(bucketId: number, key: string, versionId: string): Promise<VersionRecord | undefined>;
   /** Current object versions only (never delete markers or noncurrent versions). */

@@ -14,6 +14,17 @@ export interface ExpectedDigests {
   checksumAlgorithm?: ChecksumAlgorithm;
   /** Resolved after the body is read: checksums can arrive in an aws-chunked trailer. */
   checksumValue?: () => string | undefined;
+  /**
+   * Stores the body encrypted (SSE-C, sse-c.ts): `header` first, then every chunk through
+   * `update`. Digests and checksums stay those of the plaintext; `size` too.
+   */
+  encrypt?: BodyCipher;
+}
+
+/** A stream cipher whose output is as long as its input (AES-CTR). */
+export interface BodyCipher {
+  header: Buffer;
+  update(chunk: Buffer): Buffer;
 }
 
 export interface ReceivedBody {
@@ -22,6 +33,8 @@ export interface ReceivedBody {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   inline?: Buffer;
   temp?: { path: string; handle: FileHandle };
+  /** With `encrypt`: the MD5 of the bytes stored (header and ciphertext). */
+  storedMd5Hex?: string;
 }
 
 export async function receiveBody(
@@ -37,15 +50,30 @@ export async function receiveBody(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let temp: { path: string; handle: FileHandle } | undefined;
+  const cipher = expected.encrypt;
+  const storedMd5 = cipher && createHash('md5');
+  // Encrypted bodies store a header the plaintext does not have: `stored` counts both.
+  let stored = 0;
+  if (cipher) {
+    pending.push(cipher.header);
+    pendingBytes = stored = cipher.header.length;
+    storedMd5!.update(cipher.header);
+  }
   try {
-    for await (const chunk of source) {
-      size += chunk.length;
+    for await (const plain of source) {
+      size += plain.length;
       if (size > maxSize) throw S3Errors.EntityTooLarge({ ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
-      md5.update(chunk);
-      sum?.update(chunk);
+      md5.update(plain);
+      sum?.update(plain);
+      let chunk = plain;
+      if (cipher) {
+        chunk = cipher.update(plain);
+        storedMd5!.update(chunk);
+        stored += chunk.length;
+      } else stored = size;
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (!temp && size > inlineMax) temp = await blobs.createTemp();
+      if (!temp && stored > inlineMax) temp = await blobs.createTemp();
       // Socket reads arrive in ~64 KiB pieces; writing them in 1 MiB batches saves a
       // thread-pool round trip per piece.
       if (temp && pendingBytes >= WRITE_BATCH) {
@@ -82,8 +110,9 @@ export async function receiveBody(
       size,
       md5Hex: md5Raw.toString('hex'),
       checksum,
-      inline: temp ? undefined : pending.length === 1 ? pending[0]! : Buffer.concat(pending, size),
+      inline: temp ? undefined : pending.length === 1 ? pending[0]! : Buffer.concat(pending, stored),
       temp,
+      storedMd5Hex: storedMd5?.digest('hex'),
     };
   } catch (e) {
     if (temp) await blobs.discard(temp.path, temp.handle);

@@ -60,6 +60,11 @@ export function isValidBucketName(name: string): boolean {
   return true;
 }
 
+/**
+ * The storage classes of a general purpose bucket. EXPRESS_ONEZONE (directory buckets),
+ * OUTPOSTS, SNOW and the FSx classes are the model's too but not a general purpose
+ * bucket's: InvalidStorageClass. https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html
+ */
 export const STORAGE_CLASSES = new Set([
   'STANDARD',
   'REDUCED_REDUNDANCY',
@@ -69,9 +74,6 @@ export const STORAGE_CLASSES = new Set([
   'GLACIER',
   'DEEP_ARCHIVE',
   'GLACIER_IR',
-  'OUTPOSTS',
-  'SNOW',
-  'EXPRESS_ONEZONE',
 ]);
 
 /** Opaque continuation tokens: the resume point, base64url-encoded. */

@@ -42,6 +42,8 @@ export const S3Errors = {
     InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid' },
     ConditionalRequestConflict: { status: 409, message: 'A conflicting conditional operation is currently in progress against this resource. Please try again.' },
     InvalidObjectState: { status: 403, message: 'The operation is not valid for the object\'s storage class' },
+    RestoreAlreadyInProgress: { status: 409, message: 'Object restore is already in progress' },
+    InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid. Supported value: AES256.' },
     InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
     InvalidPart: {
       status: 400,

@@ -50,6 +50,8 @@ import {
   putBucketOwnershipControls,
   putObjectAcl,
 } from './acl.js';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption.js';
+import { restoreObject } from './storage-class.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -78,6 +80,12 @@ const headerTags = (i: Input): Tag[] | undefined => {
 };
 const writeKeys = (i: Input) => ({ ...requestTagKeys(headerTags(i)), ...aclConditionKeys(i) });
 const taggingKeys = (i: Input) => ({ ...versionKeys(i), ...requestTagKeys(Array.isArray(i.Tagging?.TagSet) ? i.Tagging.TagSet : undefined) });
+/** The encryption a write names, for bucket policies that require one (absent headers are absent keys). */
+export const sseKeys = (i: Input) => ({
+  's3:x-amz-server-side-encryption': i.ServerSideEncryption,
+  's3:x-amz-server-side-encryption-aws-kms-key-id': i.SSEKMSKeyId,
+  's3:x-amz-server-side-encryption-customer-algorithm': i.SSECustomerAlgorithm,
+});
 export const s3Service: ServiceDef = {
   name: 's3',
   signingNames: ['s3'],
@@ -137,7 +145,7 @@ export const s3Service: ServiceDef = {
     DeleteBucket: onBucket(deleteBucket, 's3:DeleteBucket'),
     ListBuckets: { handler: listBuckets, action: 's3:ListAllMyBuckets', resource: () => 'arn:aws:s3:::*' },
     GetBucketLocation: onBucket(getBucketLocation, 's3:GetBucketLocation'),
-    PutObject: onObject(putObject, 's3:PutObject', writeKeys),
+    PutObject: onObject(putObject, 's3:PutObject', (i) => ({ ...writeKeys(i), ...sseKeys(i) })),
     GetObject: onObject(getObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     HeadObject: onObject(headObject, byVersion('s3:GetObject', 's3:GetObjectVersion'), versionKeys),
     DeleteObject: onObject(deleteObject, byVersion('s3:DeleteObject', 's3:DeleteObjectVersion'), versionKeys),
@@ -151,7 +159,7 @@ export const s3Service: ServiceDef = {
     ListObjectVersions: onBucket(listObjectVersions, 's3:ListBucketVersions', listKeys),
     PutBucketVersioning: onBucket(putBucketVersioning, 's3:PutBucketVersioning'),
     GetBucketVersioning: onBucket(getBucketVersioning, 's3:GetBucketVersioning'),
-    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject', writeKeys),
+    CreateMultipartUpload: onObject(createMultipartUpload, 's3:PutObject', (i) => ({ ...writeKeys(i), ...sseKeys(i) })),
     UploadPart: onObject(uploadPart, 's3:PutObject'),
     UploadPartCopy: { handler: uploadPartCopy, action: 's3:PutObject', selfAuthorized: true },
     CompleteMultipartUpload: onObject(completeMultipartUpload, 's3:PutObject'),
@@ -187,5 +195,11 @@ export const s3Service: ServiceDef = {
     PutBucketOwnershipControls: onBucket(putBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
     GetBucketOwnershipControls: onBucket(getBucketOwnershipControls, 's3:GetBucketOwnershipControls'),
     DeleteBucketOwnershipControls: onBucket(deleteBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
+    // Default encryption; DeleteBucketEncryption is authorised as s3:PutEncryptionConfiguration.
+    PutBucketEncryption: onBucket(putBucketEncryption, 's3:PutEncryptionConfiguration'),
+    GetBucketEncryption: onBucket(getBucketEncryption, 's3:GetEncryptionConfiguration'),
+    DeleteBucketEncryption: onBucket(deleteBucketEncryption, 's3:PutEncryptionConfiguration'),
+    // s3:RestoreObject whether or not a version is named (with s3:versionid when one is).
+    RestoreObject: onObject(restoreObject, 's3:RestoreObject', versionKeys),
   },
 };

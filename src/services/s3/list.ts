@@ -3,6 +3,7 @@ import type { ObjectRecord } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
 import { decodeToken, encodeToken, requireBucket } from './common.js';
 import { objectOwners } from './acl.js';
+import { restoreStatus } from './storage-class.js';
 
 /** ListObjects (v1, marker) and ListObjectsV2 (continuation token). */
 
@@ -21,7 +22,8 @@ export function maxKeys(v: number | undefined): number {
   return Math.min(v, 1000);
 }
 
-function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined) {
+/** `optional`: x-amz-optional-object-attributes (RestoreStatus, for archived objects with a restore). */
+function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined, optional?: unknown) {
   return {
     Key: enc(rec.key),
     LastModified: new Date(rec.lastModified),
@@ -31,6 +33,7 @@ function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner:
     Size: rec.size,
     StorageClass: rec.storageClass,
     Owner: owner,
+    RestoreStatus: rec.restore && restoreStatus(rec, optional),
   };
 }
 
@@ -44,10 +47,10 @@ async function page(ctx: RequestContext, input: Input, after: string | undefined
   return { ...(await ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit })), objectOwner };
 }
 
-async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => string | undefined, withOwner: boolean) {
+async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => string | undefined, withOwner: boolean, optional?: unknown) {
   if (!p.objects.length) return undefined;
   const out = [];
-  for (const o of p.objects) out.push(entry(o, enc, withOwner ? await p.objectOwner(o.key, o.versionId) : undefined));
+  for (const o of p.objects) out.push(entry(o, enc, withOwner ? await p.objectOwner(o.key, o.versionId) : undefined, optional));
   return out;
 }
 
@@ -68,7 +71,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
     ContinuationToken: input.ContinuationToken,
     NextContinuationToken: p.isTruncated && p.last !== undefined ? encodeToken(p.last) : undefined,
     StartAfter: enc(input.StartAfter),
-    Contents: await entries(p, enc as (s: string) => string, input.FetchOwner === true),
+    Contents: await entries(p, enc as (s: string) => string, input.FetchOwner === true, input.OptionalObjectAttributes),
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }
@@ -87,7 +90,7 @@ export async function listObjects(input: Input, ctx: RequestContext) {
     IsTruncated: p.isTruncated,
     // S3 returns NextMarker only when a delimiter was given; clients otherwise use the last key.
     NextMarker: p.isTruncated && input.Delimiter ? enc(p.last) : undefined,
-    Contents: await entries(p, enc as (s: string) => string, true),
+    Contents: await entries(p, enc as (s: string) => string, true, input.OptionalObjectAttributes),
     CommonPrefixes: p.commonPrefixes.length ? p.commonPrefixes.map((c) => ({ Prefix: enc(c) })) : undefined,
   };
 }

@@ -11,12 +11,16 @@ import { versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
 import { newObjectAttrs } from './acl.js';
 import { UPLOAD_ATTRS } from './object-attrs.js';
+import { customerKey, encryptionOutput, etagFor, partEncryption, readEncryption, writeEncryption, type CustomerKey } from './encryption.js';
+import { keyMatches, segmentCipher, teePlaintext } from './sse-c.js';
+import { checkReadable } from './storage-class.js';
 import {
   bufferChunks,
   checkCopySourceConditions,
   checksumMember,
   commitObject,
   emptyBody,
+  encryptedBody,
   fileChunks,
   loadCopySource,
   openBody,
@@ -65,7 +69,9 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
   if (type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) {
     throw S3Errors.InvalidRequest({ message: `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.` });
   }
+  const storageClass = validateStorageClass(input.StorageClass);
   const headers = storedHeaders(input);
+  const enc = await writeEncryption(ctx, input, bucket, 's3:PutObject', `arn:aws:s3:::${bucket.name}/${input.Key}`);
   // Tags and ACL are checked now and applied by Complete.
   const tags = parseTaggingHeader(input.Tagging);
   await authorizeWriteTags(ctx, bucket.name, input.Key, tags);
@@ -76,15 +82,17 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
     bucketId: bucket.id,
     key: input.Key,
     initiated: now(),
-    storageClass: validateStorageClass(input.StorageClass),
+    storageClass,
     headers,
     checksumAlgorithm: algorithm,
     checksumType: type,
+    sse: enc.record,
   };
   await ctx.runtime.store.transaction((tx) => tx.s3.createUpload(upload));
-  return { Bucket: bucket.name, Key: input.Key, UploadId: upload.uploadId, ServerSideEncryption: 'AES256', ChecksumAlgorithm: algorithm, ChecksumType: type };
+  return { Bucket: bucket.name, Key: input.Key, UploadId: upload.uploadId, ...encryptionOutput(upload.sse, enc.customer?.md5, true), ChecksumAlgorithm: algorithm, ChecksumType: type };
 }
 
+/** Parts are stored as they arrive: an SSE-C upload's encrypted with the key each part brings (sse-c.ts). */
 async function storePart(ctx: RequestContext, upload: UploadRecord, partNumber: number, body: Awaited<ReturnType<typeof receiveBody>>): Promise<PartRecord> {
   const { blobs, store } = ctx.runtime;
   const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: blobId() };
@@ -92,7 +100,7 @@ async function storePart(ctx: RequestContext, upload: UploadRecord, partNumber: 
     uploadId: upload.uploadId,
     partNumber,
     size: body.size,
-    etag: `"${body.md5Hex}"`,
+    etag: etagFor(body, upload.sse),
     lastModified: now(),
     checksum: body.checksum?.value,
     body: ref,
@@ -119,15 +127,17 @@ export async function uploadPart(input: Input, ctx: RequestContext) {
   const bucket = await requireBucket(ctx, input.Bucket);
   checkPartNumber(input.PartNumber);
   const upload = await requireUpload(ctx, bucket, input.Key, input.UploadId);
+  const customer = partEncryption(input, upload.sse);
   // Every part carries the upload's checksum, computed here whether or not the client sent one.
   const algo = (upload.checksumAlgorithm as ChecksumAlgorithm | undefined) ?? requestedChecksum(input, ctx);
   const body = await receiveBody(input.Body ?? emptyBody(), ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, {
     contentMd5: input.ContentMD5,
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
+    encrypt: customer && segmentCipher(customer.key),
   });
   const part = await storePart(ctx, upload, input.PartNumber, body);
-  return { ETag: part.etag, ServerSideEncryption: 'AES256', ...(algo && part.checksum ? { [checksumMember(algo)]: part.checksum } : {}) };
+  return { ETag: part.etag, ...encryptionOutput(upload.sse, customer?.md5), ...(algo && part.checksum ? { [checksumMember(algo)]: part.checksum } : {}) };
 }
 
 export async function uploadPartCopy(input: Input, ctx: RequestContext) {
@@ -138,6 +148,9 @@ export async function uploadPartCopy(input: Input, ctx: RequestContext) {
   const src = parseCopySource(input.CopySource);
   const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   checkCopySourceConditions(input, source);
+  const sourceKey = readEncryption(ctx, input, source, true);
+  checkReadable(source);
+  const customer = partEncryption(input, upload.sse);
   let start = 0;
   let end = source.size - 1;
   if (input.CopySourceRange !== undefined) {
@@ -152,17 +165,23 @@ export async function uploadPartCopy(input: Input, ctx: RequestContext) {
     }
   }
   const opened = await openCurrentBody(ctx, source, src.bucket, src.versionId);
-  const chunks =
-    source.size === 0
+  // A source overwritten meanwhile is read as it now is, with the key it now needs.
+  const key = opened.rec === source ? sourceKey : readEncryption(ctx, input, opened.rec, true);
+  const chunks = key
+    ? encryptedBody(opened, opened.rec, start, end, key)
+    : source.size === 0
       ? emptyBody()
       : opened.inline
         ? bufferChunks(opened.inline.subarray(start, end + 1))
         : fileChunks(opened.handle!, start, end);
-  const body = await receiveBody(chunks, ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, { checksumAlgorithm: upload.checksumAlgorithm as ChecksumAlgorithm | undefined });
+  const body = await receiveBody(chunks, ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, {
+    checksumAlgorithm: upload.checksumAlgorithm as ChecksumAlgorithm | undefined,
+    encrypt: customer && segmentCipher(customer.key),
+  });
   const part = await storePart(ctx, upload, input.PartNumber, body);
   return {
     CopyPartResult: { ETag: part.etag, LastModified: new Date(part.lastModified), ...partChecksumOutput(upload, part) },
-    ServerSideEncryption: 'AES256',
+    ...encryptionOutput(upload.sse, customer?.md5),
     CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
   };
 }
@@ -176,18 +195,39 @@ async function allParts(ctx: RequestContext, id: string): Promise<PartRecord[]> 
   }
 }
 
-async function* concatParts(ctx: RequestContext, parts: PartRecord[]): AsyncGenerator<Buffer> {
+/** The stored bytes of each part in turn (an SSE-C part's IV included, even for an empty part). */
+async function* partBodies(ctx: RequestContext, parts: PartRecord[], encrypted: boolean): AsyncGenerator<AsyncIterable<Buffer>> {
   for (const p of parts) {
-    if (p.size === 0) continue;
+    if (p.size === 0 && !encrypted) continue;
     const opened = await openBody(ctx, { body: p.body, key: `part ${p.partNumber}` });
-    if (opened.inline) yield opened.inline;
-    else yield* fileChunks(opened.handle!);
+    yield opened.inline ? bufferChunks(opened.inline) : fileChunks(opened.handle!);
   }
+}
+
+async function* concatParts(segments: AsyncIterable<AsyncIterable<Buffer>>): AsyncGenerator<Buffer> {
+  for await (const s of segments) yield* s;
+}
+
+/**
+ * The SSE-C key of a CompleteMultipartUpload: needed only when the upload has a checksum
+ * algorithm (the full-object checksum is over the plaintext), and then it must be the
+ * upload's key.
+ */
+function completeEncryption(input: Input, upload: UploadRecord): CustomerKey | undefined {
+  if (upload.sse?.type !== 'SSE-C') return undefined;
+  const c = customerKey(input, 'write');
+  if (!c) {
+    if (!upload.checksumAlgorithm) return undefined;
+    throw S3Errors.InvalidArgument({ message: 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.', ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: 'null' });
+  }
+  if (!keyMatches(upload.sse, c.key)) throw S3Errors.InvalidRequest({ message: 'The provided encryption parameters did not match the ones used originally.' });
+  return c;
 }
 
 export async function completeMultipartUpload(input: Input, ctx: RequestContext) {
   const bucket = await requireBucket(ctx, input.Bucket);
   const upload = await requireUpload(ctx, bucket, input.Key, input.UploadId);
+  const customer = completeEncryption(input, upload);
   const requested = (input.MultipartUpload?.Parts ?? []) as Array<Record<string, any>>;
   if (requested.length === 0) throw S3Errors.MalformedXML({ message: 'The XML you provided was not well-formed or did not validate against our published schema' });
   const stored = new Map((await allParts(ctx, upload.uploadId)).map((p) => [p.partNumber, p]));
@@ -216,12 +256,29 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
   const etag = `"${md5s.digest('hex')}-${chosen.length}"`;
   const algo = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
   const fullObject = algo !== undefined && upload.checksumType === 'FULL_OBJECT';
-  const received = await receiveBody(concatParts(ctx, chosen), ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, {
-    checksumAlgorithm: fullObject ? algo : undefined,
-    checksumValue: () => (fullObject ? input[checksumMember(algo!)] : undefined),
-  });
+  const encrypted = upload.sse?.type === 'SSE-C';
+  const segments = partBodies(ctx, chosen, encrypted);
+  // The parts are concatenated as stored; an SSE-C upload's full-object checksum is taken over their plaintext.
+  const plainSum = encrypted && fullObject ? createChecksum(algo!) : undefined;
+  const received = await receiveBody(
+    plainSum ? teePlaintext(segments, customer!.key, (c) => plainSum.update(c)) : concatParts(segments),
+    ctx.runtime.blobs,
+    ctx.runtime.config.inlineMaxBytes,
+    {
+      checksumAlgorithm: fullObject && !plainSum ? algo : undefined,
+      checksumValue: () => (fullObject ? input[checksumMember(algo!)] : undefined),
+    },
+  );
   let checksum: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' } | undefined;
-  if (algo && fullObject) checksum = { algorithm: algo, value: received.checksum!.value, type: 'FULL_OBJECT' };
+  if (plainSum) {
+    const value = plainSum.digest();
+    const given = input[checksumMember(algo!)];
+    if (given !== undefined && given !== value) {
+      if (received.temp) await ctx.runtime.blobs.discard(received.temp.path, received.temp.handle);
+      throw S3Errors.BadDigest({ message: `The ${algo} you specified did not match the calculated checksum.` });
+    }
+    checksum = { algorithm: algo!, value, type: 'FULL_OBJECT' };
+  } else if (algo && fullObject) checksum = { algorithm: algo, value: received.checksum!.value, type: 'FULL_OBJECT' };
   else if (algo) {
     // Composite: the checksum of the concatenated part checksums, then "-<count>".
     const sum = createChecksum(algo);
@@ -230,10 +287,13 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
   }
   const { blobs } = ctx.runtime;
   const { [UPLOAD_ATTRS]: attrs, ...headers } = upload.headers;
-  const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers, attrs: attrs ? JSON.parse(attrs) : undefined }, writeConditions(input), {
+  const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers, sse: upload.sse, attrs: attrs ? JSON.parse(attrs) : undefined }, writeConditions(input), {
     etag,
+    size: chosen.reduce((n, p) => n + p.size, 0),
     checksum,
     parts: chosen.map((p) => p.size),
+    partChecksums: algo ? chosen.map((p) => p.checksum ?? '') : undefined,
+    partNumbers: algo ? chosen.map((p) => p.partNumber) : undefined,
     inTransaction: async (tx) => {
       const parts = await tx.s3.deleteUpload(upload.uploadId);
       for (const p of parts) if (p.body.kind === 'file') tx.afterCommit(() => blobs.remove(p.body.id));
@@ -244,7 +304,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     Bucket: bucket.name,
     Key: upload.key,
     ETag: rec.etag,
-    ServerSideEncryption: 'AES256',
+    ...encryptionOutput(rec.sse),
     VersionId: putVersionId(rec),
     ...(checksum ? { [checksumMember(checksum.algorithm as ChecksumAlgorithm)]: checksum.value, ChecksumType: checksum.type } : {}),
   };

@@ -12,6 +12,9 @@ import { checkVersionId, versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader, requestTagKeys, tagCount } from './tagging.js';
 import { aclConditionKeys, newObjectAttrs } from './acl.js';
 import { loadObjectAttrs } from './object-attrs.js';
+import { encryptionOutput, etagFor, hasBucketEncryption, namesEncryption, readEncryption, writeEncryption, type CustomerKey } from './encryption.js';
+import { decryptRange, segmentCipher } from './sse-c.js';
+import { checkReadable, restoreOutput } from './storage-class.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -80,13 +83,14 @@ export function requestedChecksum(input: Input, ctx: RequestContext): ChecksumAl
 
 export async function* emptyBody(): AsyncGenerator<Buffer> {}
 
-/** Reads a request body into a new (uncommitted) object body. */
-async function receiveObjectBody(input: Input, ctx: RequestContext, source: AsyncIterable<Buffer> | undefined): Promise<{ body: ReceivedBody; algo?: ChecksumAlgorithm }> {
+/** Reads a request body into a new (uncommitted) object body, encrypted with an SSE-C key if given. */
+async function receiveObjectBody(input: Input, ctx: RequestContext, source: AsyncIterable<Buffer> | undefined, customerKey?: Buffer): Promise<{ body: ReceivedBody; algo?: ChecksumAlgorithm }> {
   const algo = requestedChecksum(input, ctx);
   const body = await receiveBody(source ?? emptyBody(), ctx.runtime.blobs, ctx.runtime.config.inlineMaxBytes, {
     contentMd5: input.ContentMD5,
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
+    encrypt: customerKey && segmentCipher(customerKey),
   });
   return { body, algo };
 }
@@ -98,8 +102,12 @@ async function receiveObjectBody(input: Input, ctx: RequestContext, source: Asyn
 export interface CommitExtras {
   /** Multipart objects have their own ETag and checksum forms, and part sizes. */
   etag?: string;
+  /** The plaintext size, when the body received is stored encrypted (SSE-C parts, each with its IV). */
+  size?: number;
   checksum?: ObjectRecord['checksum'];
   parts?: number[];
+  partChecksums?: string[];
+  partNumbers?: number[];
   /** More work to do in the same transaction (e.g. dropping the finished upload). */
   inTransaction?: (tx: Transaction) => Promise<void>;
 }
@@ -121,7 +129,7 @@ export async function commitObject(
   bucket: BucketRecord,
   key: string,
   received: ReceivedBody,
-  fields: Pick<ObjectRecord, 'storageClass' | 'headers' | 'attrs'>,
+  fields: Pick<ObjectRecord, 'storageClass' | 'headers' | 'attrs' | 'sse'>,
   cond?: PutCondition,
   extras: CommitExtras = {},
 ): Promise<CommittedObject> {
@@ -132,12 +140,14 @@ export async function commitObject(
   const rec: ObjectRecord = {
     bucketId: bucket.id,
     key,
-    size: received.size,
-    etag: extras.etag ?? `"${received.md5Hex}"`,
+    size: extras.size ?? received.size,
+    etag: extras.etag ?? etagFor(received, fields.sse),
     lastModified: now(),
     body,
     checksum: extras.checksum ?? (received.checksum && { ...received.checksum, type: 'FULL_OBJECT' }),
     parts: extras.parts,
+    partChecksums: extras.partChecksums,
+    partNumbers: extras.partNumbers,
     versionId: 'null',
     ...fields,
   };
@@ -188,9 +198,10 @@ export async function putObject(input: Input, ctx: RequestContext) {
   const tags = parseTaggingHeader(input.Tagging);
   await authorizeWriteTags(ctx, bucket.name, input.Key, tags);
   const attrs = await newObjectAttrs(ctx, bucket, input, tags);
-  const { body } = await receiveObjectBody(input, ctx, input.Body);
-  const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers, attrs }, cond);
-  return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec) };
+  const enc = await writeEncryption(ctx, input, bucket, 's3:PutObject', `arn:aws:s3:::${bucket.name}/${input.Key}`);
+  const { body } = await receiveObjectBody(input, ctx, input.Body, enc.customer?.key);
+  const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers, attrs, sse: enc.record }, cond);
+  return { ETag: rec.etag, Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec), ...encryptionOutput(rec.sse, enc.customer?.md5, true) };
 }
 
 /** Evaluates If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), RFC 7232 order. */
@@ -314,7 +325,10 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   const versionId = checkVersionId(input.VersionId);
   const bucket = await requireBucket(ctx, input.Bucket);
   let rec = await findObject(ctx, bucket, input.Key, versionId);
+  let customer = readEncryption(ctx, input, rec);
   checkReadConditions(input, rec);
+  // Archived versions (GLACIER, DEEP_ARCHIVE) have no body to GET until restored; HEAD works.
+  if (withBody) checkReadable(rec);
   let range = input.PartNumber === undefined ? parseRange(input.Range, rec.size) : undefined;
   if (input.PartNumber !== undefined) {
     const sizes = rec.parts ?? [rec.size];
@@ -331,10 +345,14 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   if (withBody) {
     // Overwritten between the metadata read and the open: serve the new version.
     const current = await openCurrentBody(ctx, rec, input.Bucket, versionId);
+    if (current.rec !== rec) customer = readEncryption(ctx, input, current.rec);
     rec = current.rec;
     opened = current;
   }
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
+  // representation() says SSE-S3, what a version without an encryption record has.
+  if (rec.sse) Object.assign(out, encryptionOutput(rec.sse, customer?.md5));
+  if (rec.restore) Object.assign(out, restoreOutput(rec));
   out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
   out.TagCount = await tagCount(ctx, bucket, rec);
   if (range) {
@@ -347,10 +365,16 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   if (opened) {
     const start = range?.start ?? 0;
     const end = range ? range.end : rec.size - 1;
-    if (opened.inline) out.Body = opened.inline.subarray(start, end + 1);
+    if (customer) out.Body = encryptedBody(opened, rec, start, end, customer);
+    else if (opened.inline) out.Body = opened.inline.subarray(start, end + 1);
     else out.Body = rec.size === 0 ? Buffer.alloc(0) : opened.handle!.createReadStream({ start, end, autoClose: true, highWaterMark: READ_CHUNK });
   }
   return out;
+}
+
+/** The plaintext [start, end] of an SSE-C body (sse-c.ts: one segment per part). */
+export function encryptedBody(opened: { inline?: Buffer; handle?: FileHandle }, rec: ObjectRecord, start: number, end: number, customer: CustomerKey): AsyncGenerator<Buffer> {
+  return decryptRange(opened, rec.parts ?? [rec.size], start, end, customer.key);
 }
 
 export function getObject(input: Input, ctx: RequestContext) {
@@ -505,19 +529,38 @@ export async function copyObject(input: Input, ctx: RequestContext) {
     throw S3Errors.InvalidArgument({ message: 'Unknown tagging directive.', ArgumentName: 'x-amz-tagging-directive', ArgumentValue: taggingDirective });
   }
   const newTags = taggingDirective === 'REPLACE' ? parseTaggingHeader(input.Tagging) : undefined;
-  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`, { ...requestTagKeys(newTags), ...aclConditionKeys(input) });
+  await ctx.authorize('s3:PutObject', `arn:aws:s3:::${input.Bucket}/${input.Key}`, {
+    ...requestTagKeys(newTags),
+    ...aclConditionKeys(input),
+    's3:x-amz-server-side-encryption': input.ServerSideEncryption,
+    's3:x-amz-server-side-encryption-aws-kms-key-id': input.SSEKMSKeyId,
+    's3:x-amz-server-side-encryption-customer-algorithm': input.SSECustomerAlgorithm,
+  });
   await authorizeWriteTags(ctx, input.Bucket, input.Key, newTags);
   const { bucket: srcBucket, source } = await loadCopySource(ctx, src);
   const dstBucket = await requireBucket(ctx, input.Bucket);
   validateKey(input.Key);
   checkCopySourceConditions(input, source);
+  // An SSE-C source needs its key (x-amz-copy-source-server-side-encryption-customer-*); an archived one, a restored copy.
+  let sourceKey = readEncryption(ctx, input, source, true);
+  checkReadable(source);
 
   const directive = input.MetadataDirective ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw S3Errors.InvalidArgument({ message: 'Unknown metadata directive.', ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
-  const storageClass = input.StorageClass !== undefined ? validateStorageClass(input.StorageClass) : source.storageClass;
-  // Copying a named version onto its own key is how an old version is restored.
+  // "If the x-amz-storage-class header is not used, the copied object will be stored in the STANDARD Storage Class by default."
+  const storageClass = validateStorageClass(input.StorageClass);
+  // Copying a named version onto its own key is how an old version is restored. Naming any
+  // encryption counts as a change, and so does a bucket with a configured default encryption.
   const sameObject = src.bucket === input.Bucket && src.key === input.Key && src.versionId === undefined;
-  if (sameObject && directive === 'COPY' && input.StorageClass === undefined && input.ChecksumAlgorithm === undefined && input.WebsiteRedirectLocation === undefined && input.ServerSideEncryption === undefined) {
+  if (
+    sameObject &&
+    directive === 'COPY' &&
+    input.StorageClass === undefined &&
+    input.ChecksumAlgorithm === undefined &&
+    input.WebsiteRedirectLocation === undefined &&
+    !namesEncryption(input) &&
+    !(await hasBucketEncryption(ctx, dstBucket))
+  ) {
     throw S3Errors.InvalidRequest({
       message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
@@ -527,18 +570,21 @@ export async function copyObject(input: Input, ctx: RequestContext) {
   const attrs = await newObjectAttrs(ctx, dstBucket, input, tags);
   // Keep the source's checksum algorithm unless the request names another.
   const algo = (input.ChecksumAlgorithm as ChecksumAlgorithm | undefined) ?? (source.checksum?.type === 'FULL_OBJECT' ? (source.checksum.algorithm as ChecksumAlgorithm) : undefined);
+  // The copy takes the encryption the request names, else the destination bucket's default (never the source's).
+  const enc = await writeEncryption(ctx, input, dstBucket, 's3:PutObject', `arn:aws:s3:::${dstBucket.name}/${input.Key}`);
   const opened = await openCurrentBody(ctx, source, src.bucket, src.versionId);
+  if (opened.rec !== source) sourceKey = readEncryption(ctx, input, opened.rec, true);
   const body = await receiveBody(
-    opened.inline ? bufferChunks(opened.inline) : fileChunks(opened.handle!),
+    sourceKey ? encryptedBody(opened, opened.rec, 0, opened.rec.size - 1, sourceKey) : opened.inline ? bufferChunks(opened.inline) : fileChunks(opened.handle!),
     ctx.runtime.blobs,
     ctx.runtime.config.inlineMaxBytes,
-    { checksumAlgorithm: algo },
+    { checksumAlgorithm: algo, encrypt: enc.customer && segmentCipher(enc.customer.key) },
   );
-  const rec = await commitObject(ctx, dstBucket, input.Key, body, { storageClass, headers, attrs }, writeConditions(input));
+  const rec = await commitObject(ctx, dstBucket, input.Key, body, { storageClass, headers, attrs, sse: enc.record }, writeConditions(input));
   const checksums = checksumOutput(rec);
   return {
     CopyObjectResult: { ETag: rec.etag, LastModified: new Date(rec.lastModified), ...checksums },
-    ServerSideEncryption: 'AES256',
+    ...encryptionOutput(rec.sse, enc.customer?.md5, true),
     VersionId: putVersionId(rec),
     CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
   };
@@ -551,12 +597,47 @@ export async function getObjectAttributes(input: Input, ctx: RequestContext) {
   if (versionId !== undefined) await ctx.authorize('s3:GetObjectVersion', `arn:aws:s3:::${input.Bucket}/${input.Key}`, { 's3:versionid': versionId });
   const bucket = await requireBucket(ctx, input.Bucket);
   const rec = await findObject(ctx, bucket, input.Key, versionId);
+  readEncryption(ctx, input, rec);
   const wanted = new Set<string>((input.ObjectAttributes ?? []) as string[]);
   if (wanted.size === 0) throw S3Errors.InvalidArgument({ message: 'Empty value provided for input HTTP header x-amz-object-attributes.', ArgumentName: 'x-amz-object-attributes' });
   const out: Record<string, unknown> = { LastModified: new Date(rec.lastModified), VersionId: versionIdHeader(bucket, rec.versionId, versionId) };
   if (wanted.has('ETag')) out.ETag = rec.etag.replace(/"/g, '');
-  if (wanted.has('Checksum') && rec.checksum) out.Checksum = checksumOutput(rec);
+  if (wanted.has('Checksum') && rec.checksum) {
+    // A composite checksum is given without its "-<part count>" suffix here.
+    const c = checksumOutput(rec);
+    if (rec.checksum.type === 'COMPOSITE') c[checksumMember(rec.checksum.algorithm as ChecksumAlgorithm)] = rec.checksum.value.replace(/-\d+$/, '');
+    out.Checksum = c;
+  }
+  if (wanted.has('ObjectParts') && rec.parts) out.ObjectParts = objectParts(rec, input);
   if (wanted.has('StorageClass')) out.StorageClass = rec.storageClass;
   if (wanted.has('ObjectSize')) out.ObjectSize = rec.size;
   return out;
+}
+
+/**
+ * ObjectParts of a multipart object. Parts are listed (paged by x-amz-max-parts and
+ * x-amz-part-number-marker, like ListParts) only when the object has a COMPOSITE checksum:
+ * "if an additional checksum … isn't applied to the object specified in the request, the
+ * response doesn't return the Part element", and a FULL_OBJECT one gives the count alone.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
+ */
+function objectParts(rec: ObjectRecord, input: Input): Record<string, unknown> {
+  const sizes = rec.parts!;
+  if (rec.checksum?.type !== 'COMPOSITE' || !rec.partChecksums) return { TotalPartsCount: sizes.length };
+  const member = checksumMember(rec.checksum.algorithm as ChecksumAlgorithm);
+  const numbers = rec.partNumbers ?? sizes.map((_, i) => i + 1);
+  const marker = Number(input.PartNumberMarker ?? 0);
+  const max = Math.max(0, Math.min(Number(input.MaxParts ?? 1000), 1000));
+  const parts: Array<Record<string, unknown>> = [];
+  let i = numbers.findIndex((n) => n > marker);
+  if (i < 0) i = numbers.length;
+  for (; i < numbers.length && parts.length < max; i++) parts.push({ PartNumber: numbers[i], Size: sizes[i], [member]: rec.partChecksums[i] });
+  return {
+    TotalPartsCount: sizes.length,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: parts.length ? parts.at(-1)!.PartNumber : 0,
+    MaxParts: max,
+    IsTruncated: i < numbers.length,
+    Parts: parts.length ? parts : undefined,
+  };
 }

@@ -139,6 +139,13 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
     // The tag set goes on as PutObject's x-amz-tagging, the canned ACL as its x-amz-acl.
     Tagging: tags && taggingHeaderOf(tags),
     ACL: acl,
+    ServerSideEncryption: field('x-amz-server-side-encryption'),
+    SSEKMSKeyId: field('x-amz-server-side-encryption-aws-kms-key-id'),
+    SSEKMSEncryptionContext: field('x-amz-server-side-encryption-context'),
+    BucketKeyEnabled: field('x-amz-server-side-encryption-bucket-key-enabled') === undefined ? undefined : field('x-amz-server-side-encryption-bucket-key-enabled')!.toLowerCase() === 'true',
+    SSECustomerAlgorithm: field('x-amz-server-side-encryption-customer-algorithm'),
+    SSECustomerKey: field('x-amz-server-side-encryption-customer-key'),
+    SSECustomerKeyMD5: field('x-amz-server-side-encryption-customer-key-md5'),
   };
   for (const a of CHECKSUM_ALGORITHMS) {
     const v = field(`x-amz-checksum-${a.toLowerCase()}`);
@@ -148,8 +155,20 @@ async function receiveForm(ctx: RequestContext, opened: (r: FormDataReader) => v
   for (const [name, { value }] of fields) if (name.startsWith('x-amz-meta-')) metadata[name.slice('x-amz-meta-'.length)] = value;
   if (Object.keys(metadata).length) input.Metadata = metadata;
 
-  const out = await putObject(input, ctx);
+  const out: Record<string, any> = await putObject(input, ctx);
   const res = successResponse(ctx, bucket.name, key, out.ETag, field('success_action_redirect') ?? field('redirect'), field('success_action_status'));
+  // The encryption headers are PutObject's (SSE-C: the algorithm and key MD5 instead of x-amz-server-side-encryption).
+  const sseHeaders: Array<[string, unknown]> = [
+    ['x-amz-server-side-encryption', out.ServerSideEncryption],
+    ['x-amz-server-side-encryption-aws-kms-key-id', out.SSEKMSKeyId],
+    ['x-amz-server-side-encryption-bucket-key-enabled', out.BucketKeyEnabled],
+    ['x-amz-server-side-encryption-customer-algorithm', out.SSECustomerAlgorithm],
+    ['x-amz-server-side-encryption-customer-key-md5', out.SSECustomerKeyMD5],
+  ];
+  for (const [h, v] of sseHeaders) {
+    if (v === undefined) delete res.headers[h];
+    else res.headers[h] = String(v);
+  }
   // In a versioning-enabled bucket the upload is a new version, named as for PUT.
   if (out.VersionId !== undefined) res.headers['x-amz-version-id'] = out.VersionId;
   return res;

@@ -6,6 +6,7 @@ import { S3Errors } from './errors.js';
 import { ownerOf, requireBucket } from './common.js';
 import { objectOwners } from './acl.js';
 import { encoder, maxKeys } from './list.js';
+import { restoreStatus } from './storage-class.js';
 
 /**
  * Versioning: PutBucketVersioning, GetBucketVersioning, ListObjectVersions, and the version
@@ -99,6 +100,7 @@ export async function listObjectVersions(input: Input, ctx: RequestContext) {
         Size: v.size,
         StorageClass: v.storageClass,
         Owner: await ownerOfVersion(v.key, v.versionId),
+        RestoreStatus: v.restore && restoreStatus(v, input.OptionalObjectAttributes),
       });
       order.push('Versions');
     }

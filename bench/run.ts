@@ -40,8 +40,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { S3Client, type S3Response } from './sigv4-client.js';
-import { ALL_TARGETS, REPO_ROOT, startTarget, treeCpuSeconds, type RunningTarget, type TargetName } from './targets.js';
+import { ALL_TARGETS, REPO_ROOT, startTarget, treeCpuSeconds, type RunningTarget, type StartOptions, type TargetName } from './targets.js';
+import { summarise } from './prof-summary.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -52,6 +54,8 @@ const BUCKET = 'bench';
 const SMALL_BODY = randomBytes(4096);
 const ZERO_CHUNK = Buffer.alloc(1 << 20);
 const SMALL_TIMEOUT_MS = 30_000;
+/** BENCH_PROFILE=<dir>: a CPU profile of the Nimbus server per phase (bench/cpu-prof-hook.ts). */
+const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 const BIG_TIMEOUT_MS = 120_000;
 
 for (const [k, v] of Object.entries({ BENCH_SECONDS: SECONDS, BENCH_CONCURRENCY: CONCURRENCY, BENCH_BIG_MIB: BIG_MIB })) {
@@ -245,6 +249,50 @@ function nextToken(body: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------
+// Profiling (BENCH_PROFILE)
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Starts/stops the server's in-process CPU profiler around one phase; no-op unless profiling this target. */
+class PhaseProfiler {
+  readonly summaries: string[] = [];
+  constructor(
+    private readonly dir: string | undefined,
+    private readonly target: TargetName,
+    private pid = 0,
+  ) {}
+  attach(pid: number): void {
+    this.pid = pid;
+  }
+  static options(dir: string | undefined, target: TargetName): StartOptions {
+    if (!dir || !target.startsWith('nimbus')) return {};
+    const d = path.join(dir, target);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d, { recursive: true });
+    return { nodeArgs: ['--import', path.join(REPO_ROOT, 'dist', 'bench', 'cpu-prof-hook.js')], env: { NIMBUS_BENCH_PROF_DIR: d } };
+  }
+  private async signal(file: string): Promise<void> {
+    const d = path.join(this.dir!, this.target);
+    rmSync(path.join(d, file), { force: true });
+    process.kill(this.pid, 'SIGUSR2');
+    for (let i = 0; i < 500 && !existsSync(path.join(d, file)); i++) await sleepMs(10);
+  }
+  async around<T extends { ok?: number }>(phase: string, fn: () => Promise<T>, requests?: (r: T) => number): Promise<T> {
+    if (!this.dir || !this.target.startsWith('nimbus') || !this.pid) return fn();
+    const d = path.join(this.dir, this.target);
+    writeFileSync(path.join(d, 'next'), phase);
+    await this.signal('started');
+    const r = await fn();
+    await this.signal('stopped');
+    const n = requests ? requests(r) : r.ok;
+    const s = summarise(path.join(d, `${phase}.cpuprofile`), 20, n);
+    this.summaries.push(s);
+    console.log(s.replace(/^/gm, '      '));
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // One target
 
 async function benchTarget(name: TargetName): Promise<TargetResults> {
@@ -254,7 +302,7 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
 
   let t: RunningTarget;
   try {
-    t = await startTarget(name);
+    t = await startTarget(name, PhaseProfiler.options(PROFILE_DIR, name));
   } catch (e) {
     const reason = `start failed: ${(e as Error).message}`;
     console.log(`    ${reason}`);
@@ -265,6 +313,8 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
   res.set('rss', t.idleRssBytes / 1048576);
   console.log(`    port ${t.port}, pid ${t.pid}, start-up ${t.startupMs.toFixed(0)} ms, idle RSS ${(t.idleRssBytes / 1048576).toFixed(1)} MiB`);
 
+  const prof = new PhaseProfiler(PROFILE_DIR, name);
+  prof.attach(t.pid);
   const client = new S3Client('127.0.0.1', t.port, { maxSockets: CONCURRENCY });
   const alive = () => t.exited();
   const ms = SECONDS * 1000;
@@ -342,12 +392,12 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
       } else {
         if (counted !== LIST_KEYS && name !== 'ceiling') res.note(`LIST: listing the bucket returned ${counted} keys, expected ${LIST_KEYS}`);
         const tokens: Array<string | undefined> = new Array(CONCURRENCY).fill(undefined);
-        const r = await runLoad(ms, CONCURRENCY, async (w) => {
+        const r = await prof.around('LIST', () => runLoad(ms, CONCURRENCY, async (w) => {
           const resp = await client.request({ method: 'GET', path: `/${BUCKET}`, query: listQuery(tokens[w]), timeoutMs: SMALL_TIMEOUT_MS });
           const err = expect(resp, 200);
           tokens[w] = err ? undefined : nextToken(resp.body.toString('utf8'));
           return err;
-        }, alive, t.pid);
+        }, alive, t.pid));
         record(res, 'LIST', r);
       }
     }
@@ -361,12 +411,12 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
         res.na([`${phase}.rate`, `${phase}.p50`, `${phase}.p99`], 'no objects from the PUT phase');
         continue;
       }
-      const r = await runLoad(ms, CONCURRENCY, ops[phase], alive, t.pid);
+      const r = await prof.around(phase, () => runLoad(ms, CONCURRENCY, ops[phase], alive, t.pid));
       record(res, phase, r);
       if (phase === 'DELETE' && r.exhausted) res.note(`DELETE ran out of objects after ${r.elapsedS.toFixed(2)} s (rate is over that time)`);
     }
 
-    await bigTransfers(t, res);
+    await bigTransfers(t, res, prof);
     await signatureSanity(client, res);
   } catch (e) {
     res.na(allIds, `harness error: ${(e as Error).stack ?? String(e)}`);
@@ -396,7 +446,7 @@ function record(res: TargetResults, phase: string, r: LoadResult): void {
   if (r.errors) res.note(`${phase}: ${r.errors} of ${total} requests failed (under 1%, kept); first: ${r.firstError}`);
 }
 
-async function bigTransfers(t: RunningTarget, res: TargetResults): Promise<void> {
+async function bigTransfers(t: RunningTarget, res: TargetResults, prof: PhaseProfiler): Promise<void> {
   const total = BIG_MIB * 1048576;
   const key = `big/object-${BIG_MIB}MiB`;
   const one = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });

@@ -422,12 +422,42 @@ function toBucket(r: BucketRow): BucketRecord {
   return b;
 }
 
+/**
+ * Committed bucket rows by name, for the read connection: every S3 request reads its bucket
+ * (~6 µs a query on the GET path, measured). Writes to `buckets` (create, delete,
+ * versioning) clear it when they run and again once their transaction has ended, so a read
+ * between the write and its commit (which sees the old, still committed row) cannot leave a
+ * stale entry behind.
+ */
+class BucketCache {
+  private readonly byName = new Map<string, BucketRecord>();
+  /** Set by a write to `buckets` inside the open transaction. */
+  dirty = false;
+  get(name: string): BucketRecord | undefined {
+    return this.byName.get(name);
+  }
+  set(b: BucketRecord): void {
+    if (this.byName.size >= 10_000) this.byName.clear();
+    this.byName.set(b.name, Object.freeze(b));
+  }
+  clear(): void {
+    this.byName.clear();
+  }
+}
+
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
   /** Runs reads in one read transaction: one snapshot (a savepoint inside a write transaction). */
   private readonly snapshot: <T>(read: () => T) => T;
 
-  constructor(db: Database.Database) {
+  /**
+   * `buckets`: on the read connection, the cache getBucket answers from; on the write
+   * connection, the same cache, cleared by the writes to `buckets`.
+   */
+  constructor(
+    db: Database.Database,
+    private readonly buckets: { cache: BucketCache; reads: boolean },
+  ) {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
     const p = (sql: string) => db.prepare(sql);
@@ -518,6 +548,7 @@ class SqliteS3Repository implements S3Repository {
   async createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord> {
     try {
       const info = this.st.insertBucket!.run(b.name, b.region, b.createdAt, b.ownerId);
+      this.bucketsChanged();
       return { ...b, id: Number(info.lastInsertRowid) };
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreError('Conflict', `bucket ${b.name} exists`);
@@ -525,9 +556,20 @@ class SqliteS3Repository implements S3Repository {
     }
   }
 
+  private bucketsChanged(): void {
+    this.buckets.cache.clear();
+    this.buckets.cache.dirty = true;
+  }
+
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    if (this.buckets.reads) {
+      const hit = this.buckets.cache.get(name);
+      if (hit) return hit;
+    }
     const t = this.st.getBucket!.get(name) as [number, string, string, number, string, VersioningStatus | null] | undefined;
-    return t && toBucket({ id: t[0], name: t[1], region: t[2], created_at: t[3], owner_id: t[4], versioning: t[5] });
+    const b = t && toBucket({ id: t[0], name: t[1], region: t[2], created_at: t[3], owner_id: t[4], versioning: t[5] });
+    if (b && this.buckets.reads) this.buckets.cache.set(b);
+    return b;
   }
 
   async listBuckets(q: { prefix?: string; after?: string; limit: number; ownerId?: string }): Promise<BucketRecord[]> {
@@ -542,6 +584,7 @@ class SqliteS3Repository implements S3Repository {
     this.st.deleteBucketConfigs!.run(id);
     this.st.deleteBucketAttrs!.run(id);
     this.st.deleteBucket!.run(id);
+    this.bucketsChanged();
   }
 
   async getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined> {
@@ -551,6 +594,7 @@ class SqliteS3Repository implements S3Repository {
 
   async setBucketVersioning(bucketId: number, status: VersioningStatus): Promise<void> {
     this.st.setVersioning!.run(status, bucketId);
+    this.bucketsChanged();
   }
 
   private versioningOf(bucketId: number): VersioningStatus | undefined {
@@ -971,6 +1015,26 @@ export function etagMatches(condition: string, etag: string): boolean {
   });
 }
 
+/** Writes in one group commit at most (a bound on how long one COMMIT keeps the others waiting). */
+const MAX_BATCH = 256;
+
+interface Pending {
+  fn: (tx: Transaction) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  hooks: Array<() => unknown>;
+}
+
+async function runHooks(hooks: Array<() => unknown>): Promise<void> {
+  for (const h of hooks) {
+    try {
+      await h();
+    } catch (e) {
+      log.warn(`after-commit hook failed: ${(e as Error).message}`);
+    }
+  }
+}
+
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   /** Reads outside transactions go to their own connection, so they only ever see committed data. */
@@ -982,10 +1046,15 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly writeS3: S3Repository;
   private readonly writeDocs: DocumentRepository;
   private readonly writeLogs: LogsRepository;
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly queue: Pending[] = [];
+  private readonly bucketCache = new BucketCache();
+  private draining = false;
   private readonly begin: Statement;
   private readonly commit: Statement;
   private readonly rollback: Statement;
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackTo: Statement;
 
   constructor(dataDir: string, opts: { fsync?: boolean } = {}) {
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
@@ -993,11 +1062,15 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.writeS3 = new SqliteS3Repository(this.db);
+    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
-    this.s3 = new SqliteS3Repository(this.readDb);
+    // Reads of the database file as memory accesses instead of a pread per page (a 4 KiB
+    // inline GET did ~12): about 6 µs less server CPU per GET, measured. WAL frames are
+    // still read with pread; the writer's connection keeps plain I/O.
+    this.readDb.pragma('mmap_size = 1073741824');
+    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true });
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);
     this.writeLogs = new SqliteLogsRepository(this.db);
@@ -1005,6 +1078,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
+    this.savepoint = this.db.prepare('SAVEPOINT w');
+    this.release = this.db.prepare('RELEASE w');
+    this.rollbackTo = this.db.prepare('ROLLBACK TO w');
   }
 
   private migrate(): void {
@@ -1017,36 +1093,86 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const hooks: Array<() => unknown> = [];
-    const run = async (): Promise<T> => {
-      this.begin.run();
-      try {
-        const result = await fn({ s3: this.writeS3, docs: this.writeDocs, logs: this.writeLogs, afterCommit: (h) => hooks.push(h) });
-        this.commit.run();
-        return result;
-      } catch (e) {
-        if (this.db.inTransaction) this.rollback.run();
-        throw e;
+  /**
+   * Group commit. Transactions asked for in the same turn of the event loop (concurrent
+   * requests) run one after another inside one SQLite transaction, each in a savepoint of
+   * its own, and share one COMMIT: a failing one rolls back to its savepoint alone. Each
+   * caller's promise resolves only after that COMMIT, so "acknowledged ⇒ durable" holds for
+   * every write of the batch, and --fsync pays one WAL sync per batch instead of one per
+   * write. Under load the batch is whatever arrived while the previous one ran; with one
+   * client it is that one transaction, started on the next turn (setImmediate).
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn: fn as (tx: Transaction) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject, hooks: [] });
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
       }
-    };
-    // Serialise transactions: one SQLite connection means one open transaction at a time.
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => undefined);
-    const result = await p;
-    // Hooks run outside the lock so slow clean-up never holds up other writers.
-    for (const h of hooks) {
-      try {
-        await h();
-      } catch (e) {
-        log.warn(`after-commit hook failed: ${(e as Error).message}`);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const done: Array<[Pending, unknown]> = [];
+        try {
+          this.begin.run();
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+          continue;
+        }
+        let i = 0;
+        for (; i < batch.length; i++) {
+          const p = batch[i]!;
+          const tx: Transaction = { s3: this.writeS3, docs: this.writeDocs, logs: this.writeLogs, afterCommit: (h) => p.hooks.push(h) };
+          this.savepoint.run();
+          try {
+            const result = await p.fn(tx);
+            this.release.run();
+            done.push([p, result]);
+          } catch (e) {
+            if (this.db.inTransaction) {
+              this.rollbackTo.run();
+              this.release.run();
+            }
+            p.reject(e);
+          }
+          // A statement error can end the whole transaction (SQLITE_FULL, …): the rest start over.
+          if (!this.db.inTransaction) {
+            i++;
+            break;
+          }
+        }
+        this.queue.unshift(...batch.slice(i));
+        try {
+          if (!this.db.inTransaction) throw new Error('the transaction was rolled back by SQLite');
+          this.commit.run();
+        } catch (e) {
+          if (this.db.inTransaction) this.rollback.run();
+          for (const [p] of done) p.reject(e);
+          continue;
+        } finally {
+          if (this.bucketCache.dirty) {
+            this.bucketCache.clear();
+            this.bucketCache.dirty = false;
+          }
+        }
+        // Hooks run after the commit and outside the batch, so slow clean-up holds up no writer.
+        for (const [p, result] of done) void runHooks(p.hooks).then(() => p.resolve(result));
+      }
+    } finally {
+      this.draining = false;
+      if (this.queue.length) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
       }
     }
-    return result;
   }
 
   async close(): Promise<void> {
-    await this.lock;
+    while (this.draining || this.queue.length) await new Promise((r) => setImmediate(r));
     if (this.readDb.open) this.readDb.close();
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');

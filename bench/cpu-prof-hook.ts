@@ -19,7 +19,25 @@ if (dir) {
     new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
   process.on('SIGUSR2', () => {
     void (async () => {
-      if (!running) {
+      const heap = process.env.NIMBUS_BENCH_PROF_HEAP === '1';
+      if (!running && heap) {
+        running = true;
+        // Allocation sampling, including what the GC has since collected: where garbage comes from.
+        await post('HeapProfiler.enable');
+        await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        writeFileSync(path.join(dir, 'started'), String(Date.now()));
+      } else if (heap) {
+        running = false;
+        const { profile } = await post('HeapProfiler.stopSampling');
+        let name = 'profile';
+        try {
+          name = readFileSync(path.join(dir, 'next'), 'utf8').trim() || name;
+        } catch {
+          /* default name */
+        }
+        writeFileSync(path.join(dir, `${name}.heapprofile`), JSON.stringify(profile));
+        writeFileSync(path.join(dir, 'stopped'), name);
+      } else if (!running) {
         running = true;
         await post('Profiler.enable');
         await post('Profiler.setSamplingInterval', { interval: Number(process.env.NIMBUS_BENCH_PROF_INTERVAL_US ?? 200) });

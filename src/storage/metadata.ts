@@ -61,6 +61,8 @@ export interface ObjectRecord {
    * requests never need it: see getObjectAttrs.
    */
   attrs?: ObjectAttrs;
+  /** The inline body, read with the record (getObject's `withInline`); absent otherwise. */
+  inlineData?: Buffer;
 }
 
 /** One grant of an ACL, as stored: a canonical user (by id) or a group (by URI). */
@@ -217,8 +219,11 @@ export interface S3Repository {
   /** Throws StoreError('Conflict') if the bucket still holds any version or delete marker. */
   deleteBucket(id: number): Promise<void>;
   setBucketVersioning(bucketId: number, status: VersioningStatus): Promise<void>;
-  /** The current version of a key, if it is an object (not a delete marker). */
-  getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
+  /**
+   * The current version of a key, if it is an object (not a delete marker). With
+   * `withInline`, an inline body comes along in `inlineData` (GET: one read instead of two).
+   */
+  getObject(bucketId: number, key: string, opts?: { withInline?: boolean }): Promise<ObjectRecord | undefined>;
   /** The current version of a key, delete marker or not. */
   getCurrentVersion(bucketId: number, key: string): Promise<VersionRecord | undefined>;
   /** One version of a key by id ("null" for the null version). */

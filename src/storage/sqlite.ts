@@ -28,6 +28,7 @@ import {
 import { log } from '../util/log.js';
 import { versionId as newVersionId } from '../util/ids.js';
 import { SqliteLogsRepository } from './sqlite-logs.js';
+import { Checkpointer } from './checkpointer.js';
 
 /**
  * SQLite metadata store (better-sqlite3, WAL). WAL with synchronous=NORMAL survives
@@ -524,6 +525,10 @@ class SqliteS3Repository implements S3Repository {
       listAfter: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
       listFrom: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
       readObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ?`).raw(true),
+      // GetObject: the record and its inline body in one statement (one read transaction).
+      readObjectInline: p(
+        `SELECT ${OBJECT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}, i.data FROM objects o LEFT JOIN inline_bodies i ON o.body_kind = 'inline' AND i.id = o.body_id WHERE o.bucket_id = ? AND o.key = ?`,
+      ).raw(true),
       hasFileBlob: p(
         "SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file' UNION ALL SELECT 1 FROM object_versions WHERE body_id = ? AND body_kind = 'file' UNION ALL SELECT 1 FROM parts WHERE body_id = ? AND body_kind = 'file' LIMIT 1",
       ),
@@ -587,7 +592,15 @@ class SqliteS3Repository implements S3Repository {
     this.bucketsChanged();
   }
 
-  async getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined> {
+  async getObject(bucketId: number, key: string, opts?: { withInline?: boolean }): Promise<ObjectRecord | undefined> {
+    if (opts?.withInline) {
+      const t = this.st.readObjectInline!.get(bucketId, key) as [...ObjectTuple, Buffer | null] | undefined;
+      if (!t) return undefined;
+      const data = t[t.length - 1] as Buffer | null;
+      const rec = tupleToObject(t as unknown as ObjectTuple);
+      if (data) rec.inlineData = data;
+      return rec;
+    }
     const t = this.st.readObject!.get(bucketId, key) as ObjectTuple | undefined;
     return t && tupleToObject(t);
   }
@@ -1015,6 +1028,9 @@ export function etagMatches(condition: string, etag: string): boolean {
   });
 }
 
+/** The writer's automatic checkpoint, should the checkpoint worker fall behind (pages of 4 KiB: 64 MiB). */
+const BACKSTOP_CHECKPOINT_PAGES = 16384;
+
 /** Writes in one group commit at most (a bound on how long one COMMIT keeps the others waiting). */
 const MAX_BATCH = 256;
 
@@ -1048,6 +1064,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly writeLogs: LogsRepository;
   private readonly queue: Pending[] = [];
   private readonly bucketCache = new BucketCache();
+  private readonly checkpointer: Checkpointer;
   private draining = false;
   private readonly begin: Statement;
   private readonly commit: Statement;
@@ -1062,6 +1079,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    // Checkpoints run in a worker (checkpointer.ts); the writer's own stay as a backstop.
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    this.checkpointer = new Checkpointer(join(dataDir, 'metadata.sqlite'), opts.fsync ? 'FULL' : 'NORMAL', () => {
+      if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    });
     this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
@@ -1149,6 +1171,7 @@ export class SqliteMetadataStore implements MetadataStore {
         try {
           if (!this.db.inTransaction) throw new Error('the transaction was rolled back by SQLite');
           this.commit.run();
+          this.checkpointer.committed();
         } catch (e) {
           if (this.db.inTransaction) this.rollback.run();
           for (const [p] of done) p.reject(e);
@@ -1173,6 +1196,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     while (this.draining || this.queue.length) await new Promise((r) => setImmediate(r));
+    await this.checkpointer.close();
     if (this.readDb.open) this.readDb.close();
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');

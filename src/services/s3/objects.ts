@@ -247,11 +247,11 @@ function parseRange(header: string | undefined, size: number): { start: number; 
  * by id is 405 MethodNotAllowed for reads and 400 InvalidRequest as a copy source
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html).
  */
-export async function findObject(ctx: RequestContext, bucket: BucketRecord, key: string, versionId?: string, use: 'read' | 'copy' = 'read'): Promise<ObjectRecord> {
+export async function findObject(ctx: RequestContext, bucket: BucketRecord, key: string, versionId?: string, use: 'read' | 'copy' = 'read', withInline = false): Promise<ObjectRecord> {
   const { s3 } = ctx.runtime.store;
   let found: VersionRecord | undefined;
   if (versionId === undefined) {
-    const rec = await s3.getObject(bucket.id, key);
+    const rec = await s3.getObject(bucket.id, key, withInline ? { withInline } : undefined);
     if (rec) return rec;
     // Only a bucket that was ever versioned can hide a key behind a delete marker.
     if (bucket.versioning) found = await s3.getCurrentVersion(bucket.id, key);
@@ -311,9 +311,9 @@ function representation(rec: ObjectRecord, input: Input, checksumMode: boolean):
 }
 
 /** Opens the body for reading; file bodies are opened before the response so a concurrent overwrite cannot pull them away. */
-export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
+export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key' | 'inlineData'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
   if (rec.body.kind === 'inline') {
-    const data = await ctx.runtime.store.s3.readInline(rec.body.id);
+    const data = rec.inlineData ?? (await ctx.runtime.store.s3.readInline(rec.body.id));
     if (!data) throw new Error(`inline body ${rec.body.id} of ${rec.key} is missing`);
     return { inline: data };
   }
@@ -324,7 +324,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   validateKey(input.Key);
   const versionId = checkVersionId(input.VersionId);
   const bucket = await requireBucket(ctx, input.Bucket);
-  let rec = await findObject(ctx, bucket, input.Key, versionId);
+  let rec = await findObject(ctx, bucket, input.Key, versionId, 'read', withBody);
   let customer = readEncryption(ctx, input, rec);
   checkReadConditions(input, rec);
   // Archived versions (GLACIER, DEEP_ARCHIVE) have no body to GET until restored; HEAD works.

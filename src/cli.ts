@@ -32,6 +32,14 @@ Environment only:
   NIMBUS_LOGS_RETENTION_SWEEP_MS=<ms>
                                how often CloudWatch Logs events past their group's
                                retention are deleted (default 60000)
+  NIMBUS_S3_LIFECYCLE_DAY_MS=<ms>
+                               the length of an S3 lifecycle day (default 86400000):
+                               rules' Days count in these, rounded up to the next
+                               multiple of it since the epoch ("midnight UTC"); 1000
+                               runs a rule's days in seconds (tests)
+  NIMBUS_S3_ACCESS_LOG_FLUSH_MS=<ms>
+                               how often S3 server access log records are written to
+                               their target buckets (default 60000; also on shutdown)
 `;
 
 function fail(msg: string): never {
@@ -100,6 +108,8 @@ async function main(): Promise<void> {
     lambdaIdleTimeoutMs: env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ? Number(env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS) : defaultConfig.lambdaIdleTimeoutMs,
     lambdaRetryDelaysMs: env.NIMBUS_LAMBDA_RETRY_DELAYS_MS ? env.NIMBUS_LAMBDA_RETRY_DELAYS_MS.split(',').map(Number) : defaultConfig.lambdaRetryDelaysMs,
     logsRetentionSweepMs: positive(env.NIMBUS_LOGS_RETENTION_SWEEP_MS, 'NIMBUS_LOGS_RETENTION_SWEEP_MS') ?? defaultConfig.logsRetentionSweepMs,
+    s3LifecycleDayMs: positive(env.NIMBUS_S3_LIFECYCLE_DAY_MS, 'NIMBUS_S3_LIFECYCLE_DAY_MS') ?? defaultConfig.s3LifecycleDayMs,
+    s3AccessLogFlushMs: positive(env.NIMBUS_S3_ACCESS_LOG_FLUSH_MS, 'NIMBUS_S3_ACCESS_LOG_FLUSH_MS') ?? defaultConfig.s3AccessLogFlushMs,
   };
   if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
   if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);

@@ -16,6 +16,7 @@ import { setLambdaLogWriter, shutdownLambda } from './services/lambda/runtime.js
 import { appendLogEvents } from './services/logs/ingest.js';
 import { resumeAsyncInvocations, stopAsyncInvocations } from './services/lambda/async.js';
 import { startLogsBackground } from './services/logs/retention.js';
+import { startLifecycleWorker } from './services/s3/lifecycle-worker.js';
 
 export interface Nimbus {
   url: string;
@@ -76,6 +77,8 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     resumeAsyncInvocations(runtime).catch((e) => log.warn(`resuming async invocations failed: ${(e as Error).message}`));
   });
   const logs = startLogsBackground(store, config.logsRetentionSweepMs);
+  // S3 lifecycle rules, carried out once a (lifecycle) day and after a change of rules.
+  const lifecycle = startLifecycleWorker(runtime);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
@@ -86,6 +89,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
         await http.close(config.shutdownTimeoutMs);
         stopAsyncInvocations(runtime);
         iam.stop();
+        await lifecycle.stop();
         await shutdownLambda(runtime);
         await logs.stop();
         await store.close();

@@ -27,6 +27,14 @@ export interface Config {
   lambdaRetryDelaysMs: number[];
   /** How often expired CloudWatch Logs events (past their group's retention) are deleted. */
   logsRetentionSweepMs: number;
+  /**
+   * The length of S3 lifecycle's day: rules count days of this many milliseconds and round
+   * to its "midnights" (multiples of it since the epoch). Tests run a rule's days in
+   * seconds with NIMBUS_S3_LIFECYCLE_DAY_MS=1000.
+   */
+  s3LifecycleDayMs: number;
+  /** How long S3 server access log records are gathered before they are written as a log object. */
+  s3AccessLogFlushMs: number;
 }
 
 export const defaultConfig: Config = {
@@ -46,4 +54,6 @@ export const defaultConfig: Config = {
   lambdaIdleTimeoutMs: 10 * 60_000,
   lambdaRetryDelaysMs: [60_000, 120_000],
   logsRetentionSweepMs: 60_000,
+  s3LifecycleDayMs: 86_400_000,
+  s3AccessLogFlushMs: 60_000,
 };

@@ -50,6 +50,7 @@ import {
   putBucketOwnershipControls,
   putObjectAcl,
 } from './acl.js';
+import { deleteBucketLifecycle, getBucketLifecycleConfiguration, putBucketLifecycleConfiguration } from './lifecycle.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -103,6 +104,7 @@ export const s3Service: ServiceDef = {
       GetBucketAcl: 'AccessControlPolicy',
       GetObjectAcl: 'AccessControlPolicy',
       GetBucketWebsite: 'WebsiteConfiguration',
+      GetBucketLifecycleConfiguration: 'LifecycleConfiguration',
     },
     // GetBucketLocation's answer is the text of its root element.
     textRoot: { GetBucketLocation: 'LocationConstraint' },
@@ -187,5 +189,9 @@ export const s3Service: ServiceDef = {
     PutBucketOwnershipControls: onBucket(putBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
     GetBucketOwnershipControls: onBucket(getBucketOwnershipControls, 's3:GetBucketOwnershipControls'),
     DeleteBucketOwnershipControls: onBucket(deleteBucketOwnershipControls, 's3:PutBucketOwnershipControls'),
+    // Lifecycle; deleting the configuration is authorised as s3:PutLifecycleConfiguration.
+    PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, 's3:PutLifecycleConfiguration'),
+    GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, 's3:GetLifecycleConfiguration'),
+    DeleteBucketLifecycle: onBucket(deleteBucketLifecycle, 's3:PutLifecycleConfiguration'),
   },
 };

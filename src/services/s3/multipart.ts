@@ -11,6 +11,7 @@ import { versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
 import { newObjectAttrs } from './acl.js';
 import { UPLOAD_ATTRS } from './object-attrs.js';
+import { expirationHeader } from './lifecycle.js';
 import {
   bufferChunks,
   checkCopySourceConditions,
@@ -246,6 +247,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     ETag: rec.etag,
     ServerSideEncryption: 'AES256',
     VersionId: putVersionId(rec),
+    Expiration: await expirationHeader(ctx, bucket, rec),
     ...(checksum ? { [checksumMember(checksum.algorithm as ChecksumAlgorithm)]: checksum.value, ChecksumType: checksum.type } : {}),
   };
 }

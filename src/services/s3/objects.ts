@@ -12,6 +12,7 @@ import { checkVersionId, versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader, requestTagKeys, tagCount } from './tagging.js';
 import { aclConditionKeys, newObjectAttrs } from './acl.js';
 import { loadObjectAttrs } from './object-attrs.js';
+import { expirationHeader } from './lifecycle.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -190,7 +191,7 @@ export async function putObject(input: Input, ctx: RequestContext) {
   const attrs = await newObjectAttrs(ctx, bucket, input, tags);
   const { body } = await receiveObjectBody(input, ctx, input.Body);
   const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers, attrs }, cond);
-  return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec) };
+  return { ETag: rec.etag, ServerSideEncryption: 'AES256', Size: rec.size, VersionId: putVersionId(rec), Expiration: await expirationHeader(ctx, bucket, rec), ...checksumOutput(rec) };
 }
 
 /** Evaluates If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), RFC 7232 order. */
@@ -337,6 +338,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   const out = representation(rec, input, input.ChecksumMode === 'ENABLED' && !range);
   out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
   out.TagCount = await tagCount(ctx, bucket, rec);
+  if (versionId === undefined) out.Expiration = await expirationHeader(ctx, bucket, rec);
   if (range) {
     ctx.statusOverride = 206;
     out.ContentRange = `bytes ${range.start}-${range.end}/${rec.size}`;
@@ -540,6 +542,7 @@ export async function copyObject(input: Input, ctx: RequestContext) {
     CopyObjectResult: { ETag: rec.etag, LastModified: new Date(rec.lastModified), ...checksums },
     ServerSideEncryption: 'AES256',
     VersionId: putVersionId(rec),
+    Expiration: await expirationHeader(ctx, dstBucket, rec),
     CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
   };
 }

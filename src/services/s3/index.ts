@@ -51,6 +51,7 @@ import {
   putObjectAcl,
 } from './acl.js';
 import { deleteBucketLifecycle, getBucketLifecycleConfiguration, putBucketLifecycleConfiguration } from './lifecycle.js';
+import { getBucketLogging, putBucketLogging, recordAccess } from './access-log.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -105,11 +106,12 @@ export const s3Service: ServiceDef = {
       GetObjectAcl: 'AccessControlPolicy',
       GetBucketWebsite: 'WebsiteConfiguration',
       GetBucketLifecycleConfiguration: 'LifecycleConfiguration',
+      GetBucketLogging: 'BucketLoggingStatus',
     },
     // GetBucketLocation's answer is the text of its root element.
     textRoot: { GetBucketLocation: 'LocationConstraint' },
-    // A bucket that was never versioned answers <VersioningConfiguration/>.
-    emptyRoot: ['GetBucketVersioning'],
+    // A bucket that was never versioned answers <VersioningConfiguration/>; one not logged <BucketLoggingStatus/>.
+    emptyRoot: ['GetBucketVersioning', 'GetBucketLogging'],
     malformedXml: () => S3Errors.MalformedXML(),
   }),
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
@@ -131,6 +133,8 @@ export const s3Service: ServiceDef = {
     ctx.operation = pseudoOperation(ctx, 'PostObject');
     return postObject(ctx);
   },
+  // Server access logs: a record for every request to a logged bucket, once answered.
+  afterResponse: recordAccess,
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {
@@ -193,5 +197,7 @@ export const s3Service: ServiceDef = {
     PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, 's3:PutLifecycleConfiguration'),
     GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, 's3:GetLifecycleConfiguration'),
     DeleteBucketLifecycle: onBucket(deleteBucketLifecycle, 's3:PutLifecycleConfiguration'),
+    PutBucketLogging: onBucket(putBucketLogging, 's3:PutBucketLogging'),
+    GetBucketLogging: onBucket(getBucketLogging, 's3:GetBucketLogging'),
   },
 };

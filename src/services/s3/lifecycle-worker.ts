@@ -72,6 +72,8 @@ interface BucketState {
   text: string;
   /** Per action: the time up to which objects (last modified) or versions (noncurrent since) were visited. */
   reached: Map<string, number>;
+  /** Whether an enabled rule filters by tags (then a change of tags starts the bucket over). */
+  tags: boolean;
 }
 
 interface ActiveRule {
@@ -113,7 +115,7 @@ export function startLifecycleWorker(runtime: Runtime, onAction?: LifecycleActio
   };
   // Tags can bring an old object into a rule's scope: start that bucket over.
   lifecycleEvents.tagsChanged = (bucketId) => {
-    if (!states.has(bucketId)) return;
+    if (!states.get(bucketId)?.tags) return;
     states.delete(bucketId);
     dirty = true;
   };
@@ -346,13 +348,14 @@ export function startLifecycleWorker(runtime: Runtime, onAction?: LifecycleActio
     for (const { bucket, value } of await store.s3.bucketsWithConfig(LIFECYCLE)) {
       if (stopped) return;
       seen.add(bucket.id);
+      const cfg = JSON.parse(value) as LifecycleConfig;
       let st = states.get(bucket.id);
       if (!st || st.text !== value) {
-        st = { text: value, reached: new Map() };
+        st = { text: value, reached: new Map(), tags: rulesNeedTags(cfg) };
         states.set(bucket.id, st);
       }
       try {
-        await runBucket(bucket, JSON.parse(value) as LifecycleConfig, st, now);
+        await runBucket(bucket, cfg, st, now);
       } catch (e) {
         // The next run starts this bucket over.
         states.delete(bucket.id);

@@ -37,6 +37,14 @@ Environment only:
                                how long an S3 RestoreObject of a GLACIER or DEEP_ARCHIVE
                                object takes, per tier (default Expedited=1000,
                                Standard=3000,Bulk=5000; measured on Nimbus's clock)
+  NIMBUS_S3_LIFECYCLE_DAY_MS=<ms>
+                               the length of an S3 lifecycle day (default 86400000):
+                               rules' Days count in these, rounded up to the next
+                               multiple of it since the epoch ("midnight UTC"); 1000
+                               runs a rule's days in seconds (tests)
+  NIMBUS_S3_ACCESS_LOG_FLUSH_MS=<ms>
+                               how often S3 server access log records are written to
+                               their target buckets (default 60000; also on shutdown)
 `;
 
 function fail(msg: string): never {
@@ -128,6 +136,8 @@ async function main(): Promise<void> {
     lambdaRetryDelaysMs: env.NIMBUS_LAMBDA_RETRY_DELAYS_MS ? env.NIMBUS_LAMBDA_RETRY_DELAYS_MS.split(',').map(Number) : defaultConfig.lambdaRetryDelaysMs,
     logsRetentionSweepMs: positive(env.NIMBUS_LOGS_RETENTION_SWEEP_MS, 'NIMBUS_LOGS_RETENTION_SWEEP_MS') ?? defaultConfig.logsRetentionSweepMs,
     s3RestoreDelaysMs: restoreDelays(env.NIMBUS_S3_RESTORE_DELAY_MS),
+    s3LifecycleDayMs: positive(env.NIMBUS_S3_LIFECYCLE_DAY_MS, 'NIMBUS_S3_LIFECYCLE_DAY_MS') ?? defaultConfig.s3LifecycleDayMs,
+    s3AccessLogFlushMs: positive(env.NIMBUS_S3_ACCESS_LOG_FLUSH_MS, 'NIMBUS_S3_ACCESS_LOG_FLUSH_MS') ?? defaultConfig.s3AccessLogFlushMs,
   };
   if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
   if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);

@@ -16,6 +16,8 @@ import { setLambdaLogWriter, shutdownLambda } from './services/lambda/runtime.js
 import { appendLogEvents } from './services/logs/ingest.js';
 import { resumeAsyncInvocations, stopAsyncInvocations } from './services/lambda/async.js';
 import { startLogsBackground } from './services/logs/retention.js';
+import { startLifecycleWorker } from './services/s3/lifecycle-worker.js';
+import { recordServiceAction, startAccessLogs } from './services/s3/access-log.js';
 
 export interface Nimbus {
   url: string;
@@ -59,6 +61,8 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
   setLambdaLogWriter((rt, t, events) => {
     appendLogEvents(rt, { accountId: t.accountId, region: t.region, group: t.group, stream: t.stream, events }).catch((e) => log.warn(`lambda logs to ${t.group}: ${(e as Error).message}`));
   });
+  // Which buckets have server access logging, before the first request.
+  const accessLogs = await startAccessLogs(runtime);
   const http = createHttpServer(runtime);
   await new Promise<void>((res, rej) => {
     http.server.once('error', rej);
@@ -76,6 +80,8 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
     resumeAsyncInvocations(runtime).catch((e) => log.warn(`resuming async invocations failed: ${(e as Error).message}`));
   });
   const logs = startLogsBackground(store, config.logsRetentionSweepMs);
+  // S3 lifecycle rules, carried out once a (lifecycle) day and after a change of rules.
+  const lifecycle = startLifecycleWorker(runtime, recordServiceAction);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
@@ -86,6 +92,9 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
         await http.close(config.shutdownTimeoutMs);
         stopAsyncInvocations(runtime);
         iam.stop();
+        await lifecycle.stop();
+        // After the last request and lifecycle action: their records are delivered too.
+        await accessLogs.stop();
         await shutdownLambda(runtime);
         await logs.stop();
         await store.close();

@@ -55,6 +55,8 @@ export interface OperationModel {
   input?: ShapeRef & { locationName?: string; xmlNamespace?: { uri: string } };
   output?: ShapeRef & { resultWrapper?: string };
   errors?: ShapeRef[];
+  /** Superseded by another operation, which may share its route (S3's PutBucketLifecycle). */
+  deprecated?: boolean;
 }
 
 export interface ServiceModel {

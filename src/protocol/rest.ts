@@ -66,7 +66,10 @@ export class RestRouter {
         literalQuery,
         requiredQuery,
         requiredHeaders,
-        score: literalSegments * 1000 + segments.length * 100 + (literalQuery.length + requiredQuery.length + requiredHeaders.length) * 10,
+        // A deprecated operation yields the route it shares with its replacement (S3's
+        // PutBucketLifecycle / GetBucketLifecycle and PutBucketLifecycleConfiguration /
+        // GetBucketLifecycleConfiguration are both PUT|GET /{Bucket}?lifecycle).
+        score: literalSegments * 1000 + segments.length * 100 + (literalQuery.length + requiredQuery.length + requiredHeaders.length) * 10 - (op.deprecated ? 1 : 0),
       };
       const list = this.byMethod.get(route.method) ?? [];
       list.push(route);

@@ -33,6 +33,14 @@ export interface Config {
    * NIMBUS_S3_RESTORE_DELAY_MS=Expedited=100,Standard=200,Bulk=300 each one.
    */
   s3RestoreDelaysMs: { Expedited: number; Standard: number; Bulk: number };
+  /**
+   * The length of S3 lifecycle's day: rules count days of this many milliseconds and round
+   * to its "midnights" (multiples of it since the epoch). Tests run a rule's days in
+   * seconds with NIMBUS_S3_LIFECYCLE_DAY_MS=1000.
+   */
+  s3LifecycleDayMs: number;
+  /** How long S3 server access log records are gathered before they are written as a log object. */
+  s3AccessLogFlushMs: number;
 }
 
 export const defaultConfig: Config = {
@@ -53,4 +61,6 @@ export const defaultConfig: Config = {
   lambdaRetryDelaysMs: [60_000, 120_000],
   logsRetentionSweepMs: 60_000,
   s3RestoreDelaysMs: { Expedited: 1000, Standard: 3000, Bulk: 5000 },
+  s3LifecycleDayMs: 86_400_000,
+  s3AccessLogFlushMs: 60_000,
 };

@@ -36,7 +36,18 @@ export class RequestContext {
   /** Trailing headers of an aws-chunked body, filled once the body has been read. */
   trailers: Record<string, string> = {};
   /** Set when the body has been consumed (so the connection can be kept alive). */
-  bodyConsumed = false;
+  get bodyConsumed(): boolean {
+    return this.bodyEndAt !== undefined;
+  }
+  set bodyConsumed(v: boolean) {
+    this.bodyEndAt = v ? (this.bodyEndAt ?? performance.now()) : undefined;
+  }
+  /** When the request body was read to its end (performance.now()), for access logs' turn-around time. */
+  bodyEndAt?: number;
+  /** When the response's status and headers were sent (performance.now()). */
+  responseAt?: number;
+  /** The error code the response carries, if it is an error. */
+  errorCode?: string;
   requestId = '';
   /** A status the model cannot express (S3's 206 Partial Content), set by a handler. */
   statusOverride?: number;

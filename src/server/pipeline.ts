@@ -36,6 +36,16 @@ export async function handle(req: IncomingMessage, res: ServerResponse, runtime:
     await sendError(ctx, e);
   } finally {
     logRequest(ctx);
+    afterResponse(ctx);
+  }
+}
+
+/** The service's per-request hook, once the response is sent (S3: server access logs). */
+function afterResponse(ctx: RequestContext): void {
+  try {
+    ctx.service?.afterResponse?.(ctx);
+  } catch (e) {
+    log.warn(`request ${ctx.requestId}: after-response hook failed: ${(e as Error).message}`);
   }
 }
 
@@ -307,6 +317,7 @@ function setRequestIds(ctx: RequestContext, service: ServiceDef | undefined): vo
 
 async function send(ctx: RequestContext, spec: ResponseSpec): Promise<void> {
   const { res } = ctx;
+  ctx.responseAt = performance.now();
   res.statusCode = spec.status;
   for (const [k, v] of Object.entries(spec.headers)) res.setHeader(k, v);
   const body = spec.body;
@@ -345,6 +356,7 @@ async function sendError(ctx: RequestContext, e: unknown): Promise<void> {
   // Services name an authorization denial differently (Lambda's AccessDeniedException).
   const denied = ctx.service?.authErrors.accessDenied;
   if (denied && err.code === 'AccessDenied') err = new ServiceError(denied, { status: err.status, message: err.message, fault: err.fault }, { ...err.fields, headers: err.headers });
+  ctx.errorCode = err.code;
   const codec = ctx.service?.codec ?? ctx.runtime.services.get('s3').codec;
   const spec = codec.serializeError(ctx, err);
   if (!ctx.req.complete && !ctx.bodyConsumed && Number(ctx.header('content-length') ?? Infinity) <= 1 << 20) {

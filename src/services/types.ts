@@ -63,6 +63,11 @@ export interface ServiceDef {
   beforeAuth?: (ctx: RequestContext) => Promise<ResponseSpec | undefined>;
   /** Answers authenticated requests that are not operations of the model (S3: POST Object). */
   beforeDispatch?: (ctx: RequestContext) => Promise<ResponseSpec | undefined>;
+  /**
+   * Runs once the response has been sent, errors included (S3: server access log records).
+   * It must not throw and should cost nothing for requests it has no interest in.
+   */
+  afterResponse?: (ctx: RequestContext) => void;
   /** Largest buffered (non-streaming) request body accepted. */
   maxBodyBytes: number;
 }

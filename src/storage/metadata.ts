@@ -275,7 +275,36 @@ export interface S3Repository {
   setObjectAttrs(bucketId: number, key: string, versionId: string, attrs: ObjectAttrs | undefined): Promise<boolean>;
   /** All file-blob ids referenced, for the orphan sweep. */
   hasFileBlob(id: string): Promise<boolean>;
+
+  // Lifecycle (services/s3/lifecycle-worker.ts): indexed reads by age, so a sweep costs the
+  // rows that became due, never a scan of a bucket.
+  /** Every bucket that has the named configuration, with its value (an index on the name). */
+  bucketsWithConfig(name: string): Promise<Array<{ bucket: BucketRecord; value: string }>>;
+  /**
+   * Current object versions last modified in [from, to), in (lastModified, key) order,
+   * resuming after `after`.
+   */
+  objectsByAge(bucketId: number, q: { from: number; to: number; after?: { lastModified: number; key: string }; limit: number }): Promise<ObjectRecord[]>;
+  /**
+   * The keys having a version that became noncurrent in [from, to), as (noncurrentSince,
+   * key) pairs in that order, resuming after `after` (a key with several such versions at
+   * one instant is listed once).
+   */
+  keysByNoncurrentSince(bucketId: number, q: { from: number; to: number; after?: { at: number; key: string }; limit: number }): Promise<Array<{ at: number; key: string }>>;
+  /** Keys whose current version is a delete marker, in key order after `afterKey`. */
+  currentDeleteMarkers(bucketId: number, q: { afterKey?: string; limit: number }): Promise<string[]>;
+  /** Every version of one key, newest first, with when each stopped being current. */
+  keyVersions(bucketId: number, key: string): Promise<KeyVersion[]>;
+  /** Sets the storage class of one object version; false when there is no such object version. */
+  setStorageClass(bucketId: number, key: string, versionId: string, storageClass: string): Promise<boolean>;
 }
+
+/** One version of a key as lifecycle sees it. */
+export type KeyVersion = VersionRecord & {
+  isLatest: boolean;
+  /** When a newer version was written; undefined for the current version. */
+  noncurrentSince?: number;
+};
 
 /**
  * Small entities as JSON documents keyed by account, kind and id: IAM's users, groups,

@@ -24,6 +24,7 @@ import {
   type UploadRecord,
   type S3Repository,
   type Transaction,
+  type KeyVersion,
 } from './metadata.js';
 import { log } from '../util/log.js';
 import { versionId as newVersionId } from '../util/ids.js';
@@ -188,6 +189,13 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE object_versions ADD COLUMN sse TEXT;
    ALTER TABLE object_versions ADD COLUMN restore TEXT;
    ALTER TABLE uploads ADD COLUMN sse TEXT;`,
+  // S3 lifecycle (services/s3/lifecycle-worker.ts) and access logging: the buckets having
+  // a configuration, found by its name; current objects by age; other versions by when
+  // they stopped being current (NULL first: the current delete markers). A sweep reads only
+  // the rows that became due since the last one.
+  `CREATE INDEX bucket_configs_by_name ON bucket_configs(name);
+   CREATE INDEX objects_by_age ON objects(bucket_id, last_modified);
+   CREATE INDEX object_versions_by_noncurrent ON object_versions(bucket_id, noncurrent_since);`,
 ];
 
 class SqliteDocumentRepository implements DocumentRepository {
@@ -448,6 +456,8 @@ class BucketCache {
 
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
+  /** Lifecycle's reads by age and its storage-class writes. */
+  private readonly lc: Record<string, Statement>;
   /** Runs reads in one read transaction: one snapshot (a savepoint inside a write transaction). */
   private readonly snapshot: <T>(read: () => T) => T;
 
@@ -547,6 +557,27 @@ class SqliteS3Repository implements S3Repository {
       allParts: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
       deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
       deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
+    };
+    this.lc = {
+      bucketsWithConfig: p(
+        'SELECT b.id, b.name, b.region, b.created_at, b.owner_id, b.versioning, c.value FROM bucket_configs c INDEXED BY bucket_configs_by_name JOIN buckets b ON b.id = c.bucket_id WHERE c.name = ? ORDER BY b.id',
+      ),
+      objectsFrom: p(`SELECT ${OBJECT_COLUMNS} FROM objects INDEXED BY objects_by_age WHERE bucket_id = ? AND last_modified >= ? AND last_modified < ? ORDER BY last_modified, key LIMIT ?`).raw(true),
+      objectsAfter: p(
+        `SELECT ${OBJECT_COLUMNS} FROM objects INDEXED BY objects_by_age WHERE bucket_id = ? AND (last_modified, key) > (?, ?) AND last_modified < ? ORDER BY last_modified, key LIMIT ?`,
+      ).raw(true),
+      noncurrentFrom: p(
+        'SELECT noncurrent_since AS at, key FROM object_versions INDEXED BY object_versions_by_noncurrent WHERE bucket_id = ? AND noncurrent_since >= ? AND noncurrent_since < ? ORDER BY noncurrent_since, key LIMIT ?',
+      ),
+      noncurrentAfter: p(
+        'SELECT noncurrent_since AS at, key FROM object_versions INDEXED BY object_versions_by_noncurrent WHERE bucket_id = ? AND (noncurrent_since, key) > (?, ?) AND noncurrent_since < ? ORDER BY noncurrent_since, key LIMIT ?',
+      ),
+      currentMarkers: p(
+        'SELECT key FROM object_versions INDEXED BY object_versions_by_noncurrent WHERE bucket_id = ? AND noncurrent_since IS NULL AND key > ? ORDER BY key LIMIT ?',
+      ).pluck(),
+      keyVersions: p('SELECT * FROM object_versions WHERE bucket_id = ? AND key = ? ORDER BY version_key'),
+      setCurrentClass: p('UPDATE objects SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ?'),
+      setVersionClass: p('UPDATE object_versions SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ? AND delete_marker = 0'),
     };
   }
 
@@ -1008,6 +1039,52 @@ class SqliteS3Repository implements S3Repository {
     this.st.deleteParts!.run(uploadId);
     this.st.deleteUpload!.run(uploadId);
     return parts;
+  }
+
+  async bucketsWithConfig(name: string): Promise<Array<{ bucket: BucketRecord; value: string }>> {
+    return (this.lc.bucketsWithConfig!.all(name) as Array<BucketRow & { value: string }>).map((r) => ({ bucket: toBucket(r), value: r.value }));
+  }
+
+  async objectsByAge(bucketId: number, q: { from: number; to: number; after?: { lastModified: number; key: string }; limit: number }): Promise<ObjectRecord[]> {
+    const rows = (q.after
+      ? this.lc.objectsAfter!.all(bucketId, q.after.lastModified, q.after.key, q.to, q.limit)
+      : this.lc.objectsFrom!.all(bucketId, q.from, q.to, q.limit)) as ObjectTuple[];
+    return rows.map(tupleToObject);
+  }
+
+  async keysByNoncurrentSince(bucketId: number, q: { from: number; to: number; after?: { at: number; key: string }; limit: number }): Promise<Array<{ at: number; key: string }>> {
+    const rows = (q.after
+      ? this.lc.noncurrentAfter!.all(bucketId, q.after.at, q.after.key, q.to, q.limit)
+      : this.lc.noncurrentFrom!.all(bucketId, q.from, q.to, q.limit)) as Array<{ at: number; key: string }>;
+    // Several versions of a key can stop being current at one instant (a suspended
+    // bucket's null version and the marker above it): one entry each.
+    return rows.filter((r, i) => i === 0 || r.at !== rows[i - 1]!.at || r.key !== rows[i - 1]!.key);
+  }
+
+  async currentDeleteMarkers(bucketId: number, q: { afterKey?: string; limit: number }): Promise<string[]> {
+    return this.lc.currentMarkers!.all(bucketId, q.afterKey ?? '', q.limit) as string[];
+  }
+
+  async keyVersions(bucketId: number, key: string): Promise<KeyVersion[]> {
+    return this.snapshot(() => {
+      const out: KeyVersion[] = [];
+      const cur = this.currentRow(bucketId, key);
+      if (cur) out.push({ ...toObject(cur), isLatest: true });
+      for (const r of this.lc.keyVersions!.all(bucketId, key) as VersionRow[]) {
+        out.push({ ...toVersion(r), isLatest: r.noncurrent_since === null, noncurrentSince: r.noncurrent_since ?? undefined });
+      }
+      return out;
+    });
+  }
+
+  async setStorageClass(bucketId: number, key: string, versionId: string, storageClass: string): Promise<boolean> {
+    return this.snapshot(() => {
+      const cur = this.currentRow(bucketId, key);
+      if (cur && isVersion(cur, versionId)) return this.lc.setCurrentClass!.run(storageClass, bucketId, key, cur.version_key).changes > 0;
+      const r = (versionId === 'null' ? this.st.nullVersion!.get(bucketId, key) : this.st.versionById!.get(bucketId, key, versionId)) as VersionRow | undefined;
+      if (!r || r.delete_marker) return false;
+      return this.lc.setVersionClass!.run(storageClass, bucketId, key, r.version_key).changes > 0;
+    });
   }
 }
 

@@ -961,6 +961,106 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
       });
     });
 
+    describe('lifecycle reads (by age, by noncurrent time, per key)', () => {
+      let fx: StoreFixture;
+      let bid: number;
+      beforeEach(async () => {
+        fx = await makeStore();
+        bid = (await fx.store.s3.createBucket(bucket('life'))).id;
+      });
+      afterEach(() => fx.dispose());
+
+      it('bucketsWithConfig: only the buckets having that configuration, with its value', async () => {
+        const s = fx.store.s3;
+        const other = (await s.createBucket(bucket('life-2'))).id;
+        await s.createBucket(bucket('life-3'));
+        await s.putBucketConfig(bid, 'lifecycle', '{"a":1}');
+        await s.putBucketConfig(other, 'lifecycle', '{"b":2}');
+        await s.putBucketConfig(other, 'policy', '{}');
+        const found = await s.bucketsWithConfig('lifecycle');
+        assert.deepEqual(found.map((f) => [f.bucket.name, f.value]), [['life', '{"a":1}'], ['life-2', '{"b":2}']]);
+        assert.deepEqual(await s.bucketsWithConfig('nothing'), []);
+        await s.putBucketConfig(bid, 'lifecycle', undefined);
+        assert.deepEqual((await s.bucketsWithConfig('lifecycle')).map((f) => f.bucket.name), ['life-2']);
+      });
+
+      it('objectsByAge: current objects in [from, to) by (lastModified, key), paged, nothing of another bucket', async () => {
+        const s = fx.store.s3;
+        const other = (await s.createBucket(bucket('life-2'))).id;
+        for (const [k, t] of [['b', 10], ['a', 10], ['c', 5], ['d', 20], ['e', 30]] as const) await s.putObject(obj(bid, k, { lastModified: t }), Buffer.from(k));
+        await s.putObject(obj(other, 'x', { lastModified: 10 }), Buffer.from('x'));
+        const all = await s.objectsByAge(bid, { from: 5, to: 30, limit: 100 });
+        assert.deepEqual(all.map((o) => `${o.key}@${o.lastModified}`), ['c@5', 'a@10', 'b@10', 'd@20']);
+        const p1 = await s.objectsByAge(bid, { from: 0, to: 100, limit: 2 });
+        assert.deepEqual(p1.map((o) => o.key), ['c', 'a']);
+        const p2 = await s.objectsByAge(bid, { from: 0, to: 100, after: { lastModified: 10, key: 'a' }, limit: 2 });
+        assert.deepEqual(p2.map((o) => o.key), ['b', 'd']);
+        // A replaced object moves to its new time.
+        await s.putObject(obj(bid, 'c', { lastModified: 40 }), Buffer.from('c2'));
+        assert.deepEqual((await s.objectsByAge(bid, { from: 0, to: 100, limit: 10 })).map((o) => o.key), ['a', 'b', 'd', 'e', 'c']);
+        sameRecord((await s.objectsByAge(bid, { from: 40, to: 41, limit: 1 }))[0], await s.getObject(bid, 'c'));
+      });
+
+      it('keysByNoncurrentSince: keys whose versions stopped being current in [from, to), paged; current markers by key', async () => {
+        const s = fx.store.s3;
+        await s.setBucketVersioning(bid, 'Enabled');
+        await s.putObject(obj(bid, 'k', { lastModified: 1 }), Buffer.from('1'));
+        await s.putObject(obj(bid, 'k', { lastModified: 2 }), Buffer.from('2'));
+        await s.putObject(obj(bid, 'k', { lastModified: 3 }), Buffer.from('3'));
+        await s.putObject(obj(bid, 'j', { lastModified: 2 }), Buffer.from('j'));
+        await s.deleteObject(bid, 'j', 4);
+        await s.deleteObject(bid, 'm', 5);
+        assert.deepEqual(await s.keysByNoncurrentSince(bid, { from: 0, to: 100, limit: 10 }), [
+          { at: 2, key: 'k' },
+          { at: 3, key: 'k' },
+          { at: 4, key: 'j' },
+        ]);
+        assert.deepEqual(await s.keysByNoncurrentSince(bid, { from: 3, to: 4, limit: 10 }), [{ at: 3, key: 'k' }]);
+        assert.deepEqual(await s.keysByNoncurrentSince(bid, { from: 0, to: 100, after: { at: 2, key: 'k' }, limit: 1 }), [{ at: 3, key: 'k' }]);
+        assert.deepEqual(await s.currentDeleteMarkers(bid, { limit: 10 }), ['j', 'm']);
+        assert.deepEqual(await s.currentDeleteMarkers(bid, { afterKey: 'j', limit: 10 }), ['m']);
+        // A marker that is no longer current leaves that list.
+        await s.putObject(obj(bid, 'm', { lastModified: 6 }), Buffer.from('m'));
+        assert.deepEqual(await s.currentDeleteMarkers(bid, { limit: 10 }), ['j']);
+      });
+
+      it('keyVersions: newest first, the latest flagged, each with when it stopped being current', async () => {
+        const s = fx.store.s3;
+        assert.deepEqual(await s.keyVersions(bid, 'k'), []);
+        await s.putObject(obj(bid, 'k', { lastModified: 1 }), Buffer.from('0'));
+        assert.deepEqual((await s.keyVersions(bid, 'k')).map((v) => [v.versionId, v.isLatest, v.noncurrentSince]), [['null', true, undefined]]);
+        await s.setBucketVersioning(bid, 'Enabled');
+        const v1 = await s.putObject(obj(bid, 'k', { lastModified: 2 }), Buffer.from('1'));
+        const m = await s.deleteObject(bid, 'k', 3);
+        const vs = await s.keyVersions(bid, 'k');
+        assert.deepEqual(
+          vs.map((v) => [v.versionId, !!v.deleteMarker, v.isLatest, v.noncurrentSince]),
+          [
+            [m.deleteMarker!.versionId, true, true, undefined],
+            [v1.versionId, false, false, 3],
+            ['null', false, false, 2],
+          ],
+        );
+        assert.deepEqual(await s.keyVersions(bid, 'other'), []);
+      });
+
+      it('setStorageClass: the current version or a noncurrent one; never a delete marker or a missing version', async () => {
+        const s = fx.store.s3;
+        await s.setBucketVersioning(bid, 'Enabled');
+        const v1 = await s.putObject(obj(bid, 'k', { lastModified: 1 }), Buffer.from('1'));
+        const v2 = await s.putObject(obj(bid, 'k', { lastModified: 2 }), Buffer.from('2'));
+        assert.equal(await s.setStorageClass(bid, 'k', v2.versionId, 'GLACIER'), true);
+        assert.equal((await s.getObject(bid, 'k'))!.storageClass, 'GLACIER');
+        assert.equal(await s.setStorageClass(bid, 'k', v1.versionId, 'STANDARD_IA'), true);
+        assert.equal(((await s.getVersion(bid, 'k', v1.versionId)) as ObjectRecord).storageClass, 'STANDARD_IA');
+        const m = await s.deleteObject(bid, 'k', 3);
+        assert.equal(await s.setStorageClass(bid, 'k', m.deleteMarker!.versionId, 'GLACIER'), false);
+        assert.equal(await s.setStorageClass(bid, 'k', 'null', 'GLACIER'), false);
+        assert.equal(await s.setStorageClass(bid, 'nope', v1.versionId, 'GLACIER'), false);
+        assert.equal(((await s.getVersion(bid, 'k', v2.versionId)) as ObjectRecord).storageClass, 'GLACIER', 'the class moves with the version');
+      });
+    });
+
     describe('documents', () => {
       let fx: StoreFixture;
       beforeEach(async () => (fx = await makeStore()));
@@ -1523,6 +1623,32 @@ describe('prefixSuccessor', () => {
 });
 
 describe('sqlite migrations', () => {
+  it('lifecycle reads are index range scans (no table scan of a bucket)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-plan-'));
+    try {
+      new SqliteMetadataStore(dir).close();
+      const db = new Database(join(dir, 'metadata.sqlite'));
+      const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+      const scan = (detail: string) => assert.doesNotMatch(detail, /SCAN|TEMP B-TREE/, detail);
+      const byAge = plan('SELECT * FROM objects WHERE bucket_id = 1 AND last_modified >= 0 AND last_modified < 5 ORDER BY last_modified, key');
+      assert.match(byAge, /USING INDEX objects_by_age \(bucket_id=\? AND last_modified>\? AND last_modified<\?\)/);
+      scan(byAge);
+      const resumed = plan("SELECT * FROM objects WHERE bucket_id = 1 AND (last_modified, key) > (3, 'k') AND last_modified < 5 ORDER BY last_modified, key");
+      assert.match(resumed, /USING INDEX objects_by_age \(bucket_id=\? AND \(last_modified,key\)>\(\?,\?\) AND last_modified<\?\)/);
+      scan(resumed);
+      const nc = plan("SELECT noncurrent_since, key FROM object_versions WHERE bucket_id = 1 AND (noncurrent_since, key) > (3, 'k') AND noncurrent_since < 5 ORDER BY noncurrent_since, key");
+      assert.match(nc, /USING (COVERING )?INDEX object_versions_by_noncurrent/);
+      scan(nc);
+      const markers = plan("SELECT key FROM object_versions WHERE bucket_id = 1 AND noncurrent_since IS NULL AND key > '' ORDER BY key");
+      assert.match(markers, /USING (COVERING )?INDEX object_versions_by_noncurrent \(bucket_id=\? AND noncurrent_since=\? AND key>\?\)/);
+      scan(markers);
+      assert.match(plan("SELECT bucket_id FROM bucket_configs WHERE name = 'lifecycle'"), /USING (COVERING )?INDEX bucket_configs_by_name/);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a data dir from before versioning opens with its objects as null versions, bodies intact', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-'));
     try {

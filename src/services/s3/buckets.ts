@@ -5,6 +5,7 @@ import { S3Errors } from './errors.js';
 import { callerAccount, decodeToken, encodeToken, isValidBucketName, owner, requireBucket } from './common.js';
 import { BLOCK_ALL, forgetBucket } from './bucket-policy.js';
 import { createBucketAcl } from './acl.js';
+import { forgetAccessLogging } from './access-log.js';
 
 /** Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation. */
 
@@ -58,6 +59,7 @@ export async function deleteBucket(input: { Bucket: string }, ctx: RequestContex
   try {
     await ctx.runtime.store.transaction((tx) => tx.s3.deleteBucket(b.id));
     forgetBucket(b.name);
+    forgetAccessLogging(b.name);
   } catch (e) {
     if (e instanceof StoreError && e.kind === 'Conflict') throw S3Errors.BucketNotEmpty({ BucketName: b.name });
     throw e;

@@ -54,6 +54,10 @@ export const S3Errors = {
     NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
     MalformedPolicy: { status: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
     NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
+    // Lifecycle and server access logging.
+    NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist' },
+    InvalidTargetBucketForLogging: { status: 400, message: 'The target bucket for logging does not exist, is not owned by you, or does not have the appropriate grants for the log-delivery group.' },
+    CrossLocationLoggingProhibitted: { status: 403, message: 'Cross S3 location logging not allowed.' },
     // Tagging, ACLs and Object Ownership.
     InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
     NoSuchTagSet: { status: 404, message: 'The TagSet does not exist' },

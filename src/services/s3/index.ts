@@ -52,6 +52,8 @@ import {
 } from './acl.js';
 import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './encryption.js';
 import { restoreObject } from './storage-class.js';
+import { deleteBucketLifecycle, getBucketLifecycleConfiguration, putBucketLifecycleConfiguration } from './lifecycle.js';
+import { getBucketLogging, putBucketLogging, recordAccess } from './access-log.js';
 
 /**
  * S3: operation name → handler, the IAM action it needs and the resource it acts on.
@@ -111,11 +113,13 @@ export const s3Service: ServiceDef = {
       GetBucketAcl: 'AccessControlPolicy',
       GetObjectAcl: 'AccessControlPolicy',
       GetBucketWebsite: 'WebsiteConfiguration',
+      GetBucketLifecycleConfiguration: 'LifecycleConfiguration',
+      GetBucketLogging: 'BucketLoggingStatus',
     },
     // GetBucketLocation's answer is the text of its root element.
     textRoot: { GetBucketLocation: 'LocationConstraint' },
-    // A bucket that was never versioned answers <VersioningConfiguration/>.
-    emptyRoot: ['GetBucketVersioning'],
+    // A bucket that was never versioned answers <VersioningConfiguration/>; one not logged <BucketLoggingStatus/>.
+    emptyRoot: ['GetBucketVersioning', 'GetBucketLogging'],
     malformedXml: () => S3Errors.MalformedXML(),
   }),
   authErrors: { unknownKey: 'InvalidAccessKeyId', badSignature: 'SignatureDoesNotMatch' },
@@ -137,6 +141,8 @@ export const s3Service: ServiceDef = {
     ctx.operation = pseudoOperation(ctx, 'PostObject');
     return postObject(ctx);
   },
+  // Server access logs: a record for every request to a logged bucket, once answered.
+  afterResponse: recordAccess,
   // Bodies that are documents (DeleteObjects of 1000 keys, configurations), not objects.
   maxBodyBytes: 4 << 20,
   operations: {
@@ -201,5 +207,11 @@ export const s3Service: ServiceDef = {
     DeleteBucketEncryption: onBucket(deleteBucketEncryption, 's3:PutEncryptionConfiguration'),
     // s3:RestoreObject whether or not a version is named (with s3:versionid when one is).
     RestoreObject: onObject(restoreObject, 's3:RestoreObject', versionKeys),
+    // Lifecycle; deleting the configuration is authorised as s3:PutLifecycleConfiguration.
+    PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, 's3:PutLifecycleConfiguration'),
+    GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, 's3:GetLifecycleConfiguration'),
+    DeleteBucketLifecycle: onBucket(deleteBucketLifecycle, 's3:PutLifecycleConfiguration'),
+    PutBucketLogging: onBucket(putBucketLogging, 's3:PutBucketLogging'),
+    GetBucketLogging: onBucket(getBucketLogging, 's3:GetBucketLogging'),
   },
 };

@@ -14,6 +14,7 @@ import { UPLOAD_ATTRS } from './object-attrs.js';
 import { customerKey, encryptionOutput, etagFor, partEncryption, readEncryption, writeEncryption, type CustomerKey } from './encryption.js';
 import { keyMatches, segmentCipher, teePlaintext } from './sse-c.js';
 import { checkReadable } from './storage-class.js';
+import { expirationHeader } from './lifecycle.js';
 import {
   bufferChunks,
   checkCopySourceConditions,
@@ -306,6 +307,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     ETag: rec.etag,
     ...encryptionOutput(rec.sse),
     VersionId: putVersionId(rec),
+    Expiration: await expirationHeader(ctx, bucket, rec),
     ...(checksum ? { [checksumMember(checksum.algorithm as ChecksumAlgorithm)]: checksum.value, ChecksumType: checksum.type } : {}),
   };
 }

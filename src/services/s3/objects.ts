@@ -15,6 +15,7 @@ import { loadObjectAttrs } from './object-attrs.js';
 import { encryptionOutput, etagFor, hasBucketEncryption, namesEncryption, readEncryption, writeEncryption, type CustomerKey } from './encryption.js';
 import { decryptRange, segmentCipher } from './sse-c.js';
 import { checkReadable, restoreOutput } from './storage-class.js';
+import { expirationHeader } from './lifecycle.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -201,7 +202,7 @@ export async function putObject(input: Input, ctx: RequestContext) {
   const enc = await writeEncryption(ctx, input, bucket, 's3:PutObject', `arn:aws:s3:::${bucket.name}/${input.Key}`);
   const { body } = await receiveObjectBody(input, ctx, input.Body, enc.customer?.key);
   const rec = await commitObject(ctx, bucket, input.Key, body, { storageClass, headers, attrs, sse: enc.record }, cond);
-  return { ETag: rec.etag, Size: rec.size, VersionId: putVersionId(rec), ...checksumOutput(rec), ...encryptionOutput(rec.sse, enc.customer?.md5, true) };
+  return { ETag: rec.etag, Size: rec.size, VersionId: putVersionId(rec), Expiration: await expirationHeader(ctx, bucket, rec), ...checksumOutput(rec), ...encryptionOutput(rec.sse, enc.customer?.md5, true) };
 }
 
 /** Evaluates If-Match / If-Unmodified-Since (412) and If-None-Match / If-Modified-Since (304), RFC 7232 order. */
@@ -355,6 +356,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   if (rec.restore) Object.assign(out, restoreOutput(rec));
   out.VersionId = versionIdHeader(bucket, rec.versionId, versionId);
   out.TagCount = await tagCount(ctx, bucket, rec);
+  if (versionId === undefined) out.Expiration = await expirationHeader(ctx, bucket, rec);
   if (range) {
     ctx.statusOverride = 206;
     out.ContentRange = `bytes ${range.start}-${range.end}/${rec.size}`;
@@ -586,6 +588,7 @@ export async function copyObject(input: Input, ctx: RequestContext) {
     CopyObjectResult: { ETag: rec.etag, LastModified: new Date(rec.lastModified), ...checksums },
     ...encryptionOutput(rec.sse, enc.customer?.md5, true),
     VersionId: putVersionId(rec),
+    Expiration: await expirationHeader(ctx, dstBucket, rec),
     CopySourceVersionId: versionIdHeader(srcBucket, source.versionId, src.versionId),
   };
 }

@@ -7,6 +7,7 @@ import { checkVersionId, versionIdHeader } from './versions.js';
 import { findObject } from './objects.js';
 import { bucketConfig, storeBucketConfig } from './bucket-configs.js';
 import { loadObjectAttrs, markObjectAttrs, peekHasObjectAttrs, updateObjectAttrs } from './object-attrs.js';
+import { lifecycleEvents } from './lifecycle.js';
 
 /**
  * Tagging: object tags (PutObjectTagging, GetObjectTagging, DeleteObjectTagging, and the
@@ -150,6 +151,7 @@ export async function putObjectTagging(input: Input, ctx: RequestContext) {
   const { bucket, rec, versionId, VersionId } = await taggedObject(input, ctx);
   if (tags.length) await markObjectAttrs(ctx, bucket);
   await updateObjectAttrs(ctx, bucket, rec, (a) => ({ ...a, tags }), versionId);
+  lifecycleEvents.tagsChanged?.(bucket.id);
   return { VersionId };
 }
 
@@ -162,6 +164,7 @@ export async function getObjectTagging(input: Input, ctx: RequestContext) {
 export async function deleteObjectTagging(input: Input, ctx: RequestContext) {
   const { bucket, rec, versionId, VersionId } = await taggedObject(input, ctx);
   await updateObjectAttrs(ctx, bucket, rec, (a) => ({ ...a, tags: undefined }), versionId);
+  lifecycleEvents.tagsChanged?.(bucket.id);
   return { VersionId };
 }
 

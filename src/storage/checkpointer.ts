@@ -26,7 +26,7 @@ let timer;
 const run = () => {
   timer = undefined;
   pending = false;
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage({ error: String(e && e.message || e) }); }
+  try { db.pragma('wal_checkpoint(PASSIVE)'); parentPort.postMessage({ done: true }); } catch (e) { parentPort.postMessage({ done: true, error: String(e && e.message || e) }); }
 };
 parentPort.on('message', (m) => {
   if (m === 'close') { if (timer) clearTimeout(timer); try { db.close(); } catch {} parentPort.close(); return; }
@@ -37,7 +37,7 @@ parentPort.on('message', (m) => {
 export class Checkpointer {
   private worker?: Worker;
   private failed = false;
-  private notified = false;
+  private requested = false;
 
   constructor(
     private readonly path: string,
@@ -50,13 +50,11 @@ export class Checkpointer {
   committed(): void {
     if (this.failed) return;
     if (!this.worker) this.start();
-    if (this.notified) return;
-    this.notified = true;
-    // Coalesce the commits of one event-loop turn into one message.
-    queueMicrotask(() => {
-      this.notified = false;
-      this.worker?.postMessage('ckpt');
-    });
+    // One request per checkpoint: commits made before the worker answers are covered by
+    // the next one (a message per commit was ~3 µs of every PUT in the profile).
+    if (this.requested) return;
+    this.requested = true;
+    this.worker?.postMessage('ckpt');
   }
 
   private start(): void {
@@ -64,7 +62,8 @@ export class Checkpointer {
       const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: this.path, synchronous: this.synchronous, delayMs: this.delayMs, sqlite } });
       w.unref();
-      w.on('message', (m: { error?: string }) => {
+      w.on('message', (m: { done?: boolean; error?: string }) => {
+        if (m?.done) this.requested = false;
         if (m?.error) log.warn(`WAL checkpoint failed: ${m.error}`);
       });
       w.on('error', (e) => this.fail(e));

@@ -186,8 +186,11 @@ export interface ListObjectsQuery {
   limit: number;
 }
 
+/** What a listing shows of an object: no headers, body or encryption (not read for listings). */
+export type ListedObject = Pick<ObjectRecord, 'bucketId' | 'key' | 'size' | 'etag' | 'lastModified' | 'storageClass' | 'checksum' | 'versionId' | 'restore'>;
+
 export interface ListObjectsPage {
-  objects: ObjectRecord[];
+  objects: ListedObject[];
   commonPrefixes: string[];
   isTruncated: boolean;
   /** The last key or common prefix returned, to resume from. */

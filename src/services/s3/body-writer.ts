@@ -50,6 +50,7 @@ export async function receiveBody(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let temp: { path: string; handle: FileHandle } | undefined;
+  let writing: Promise<void> | undefined;
   const cipher = expected.encrypt;
   const storedMd5 = cipher && createHash('md5');
   // Encrypted bodies store a header the plaintext does not have: `stored` counts both.
@@ -75,13 +76,20 @@ export async function receiveBody(
       pendingBytes += chunk.length;
       if (!temp && stored > inlineMax) temp = await blobs.createTemp();
       // Socket reads arrive in ~64 KiB pieces; writing them in 1 MiB batches saves a
-      // thread-pool round trip per piece.
+      // thread-pool round trip per piece. One batch is written while the next is read
+      // and hashed (awaiting each write left the hashing and the disk taking turns:
+      // 256 MiB PUT went from ~450 to ~750 MiB/s, docs/benchmarks.md).
       if (temp && pendingBytes >= WRITE_BATCH) {
-        await writeAll(temp.handle, pending);
+        if (writing) await writing;
+        writing = writeAll(temp.handle, pending);
+        // Its failure is seen where it is awaited; never as an unhandled rejection.
+        writing.catch(() => undefined);
         pending = [];
         pendingBytes = 0;
       }
     }
+    if (writing) await writing;
+    writing = undefined;
     if (temp && pendingBytes > 0) {
       await writeAll(temp.handle, pending);
       pending = [];
@@ -115,6 +123,7 @@ export async function receiveBody(
       storedMd5Hex: storedMd5?.digest('hex'),
     };
   } catch (e) {
+    if (writing) await writing.catch(() => undefined);
     if (temp) await blobs.discard(temp.path, temp.handle);
     throw e;
   }

@@ -1138,6 +1138,9 @@ export function etagMatches(condition: string, etag: string): boolean {
 /** The writer's automatic checkpoint, should the checkpoint worker fall behind (pages of 4 KiB: 64 MiB). */
 const BACKSTOP_CHECKPOINT_PAGES = 16384;
 
+/** How much of the database file each connection maps (address space, not memory). */
+const MMAP_BYTES = 1 << 30;
+
 /** Writes in one group commit at most (a bound on how long one COMMIT keeps the others waiting). */
 const MAX_BATCH = 256;
 
@@ -1185,6 +1188,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
+    // The writer reads pages too (the b-tree leaves a write changes): as memory accesses of
+    // the database file, like the reader below. Writes still go through write(), so
+    // durability is unchanged. A PUT-shaped SQLite loop went from ~45 to ~37 µs a write.
+    this.db.pragma(`mmap_size = ${MMAP_BYTES}`);
     this.migrate();
     // Checkpoints run in a worker (checkpointer.ts); the writer's own stay as a backstop.
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
@@ -1197,8 +1204,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.readDb.pragma('busy_timeout = 5000');
     // Reads of the database file as memory accesses instead of a pread per page (a 4 KiB
     // inline GET did ~12): about 6 µs less server CPU per GET, measured. WAL frames are
-    // still read with pread; the writer's connection keeps plain I/O.
-    this.readDb.pragma('mmap_size = 1073741824');
+    // still read with pread.
+    this.readDb.pragma(`mmap_size = ${MMAP_BYTES}`);
     this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true });
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);

@@ -602,8 +602,13 @@ const millionKey = (i: number) => `k/${String(i).padStart(10, '0')}`;
 const millionMidKey = () => `${millionKey(Math.floor(Math.random() * MILLION))}/${randomBytes(6).toString('hex')}`;
 const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
 
-/** Waits (up to maxMs) until the server's process tree is idle, e.g. done with a WAL checkpoint. */
-async function settle(pid: number, maxMs = 10_000): Promise<void> {
+/**
+ * Flushes the file system of `dir` (sync -f: dirty pages of earlier phases, e.g. the 256 MiB
+ * object, otherwise slow down the server's checkpoint fsyncs in whichever window follows), then
+ * waits (up to maxMs) until the server's process tree is idle, e.g. done with a WAL checkpoint.
+ */
+async function settle(pid: number, dir: string, maxMs = 10_000): Promise<void> {
+  spawnSync('sync', ['-f', dir], { stdio: 'ignore', timeout: 60_000 });
   const t0 = performance.now();
   while (performance.now() - t0 < maxMs) {
     const c0 = treeCpuSeconds(pid);
@@ -702,7 +707,7 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
       expect(await client.request({ method: 'PUT', path: `/${bucket}/${millionMidKey()}`, body: SMALL_BODY, timeoutMs: SMALL_TIMEOUT_MS }), 200);
 
   // 1. PUT 4 KiB into an empty bucket, the baseline.
-  await settle(t.pid);
+  await settle(t.pid, t.dataDir);
   const empty = await prof.around('M-PUT-empty', () => runLoad(MILLION_PUT_MS, CONCURRENCY, putInto(MILLION_EMPTY_BUCKET), alive, t.pid));
   const emptyOk = record(res, 'M.empty', empty, 'PUT empty');
 
@@ -754,7 +759,7 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
   );
 
   // 3. ListObjectsV2, one connection, sequential. Client latency on loopback >= server time.
-  await settle(t.pid);
+  await settle(t.pid, t.dataDir);
   const one = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });
   let first: ListSeries;
   let deepAfter: ListSeries;
@@ -802,7 +807,7 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
   else res.set('M.deep.p50', Math.max(deepAfter.p50, deepToken.p50));
 
   // 4. PUT 4 KiB with new keys between the filled ones, the same window as the baseline.
-  await settle(t.pid);
+  await settle(t.pid, t.dataDir);
   const full = await prof.around('M-PUT-full', () => runLoad(MILLION_PUT_MS, CONCURRENCY, putInto(MILLION_BUCKET), alive, t.pid));
   const fullOk = record(res, 'M.full', full, `PUT ${ML}`);
   const emptyRate = empty.ok / empty.elapsedS;

@@ -47,8 +47,9 @@
  * Every request is signed with SigV4 by bench/sigv4-client.ts (Nimbus verifies it;
  * moto and s3rver do not). The load generator runs in this process and shares the
  * machine with the target, which the ceiling row makes visible; the console also
- * shows the CPU (in cores, from /proc) used per phase by the server and by the
- * bench process, to tell a busy server from a busy client or an idle, waiting one.
+ * shows the CPU (in cores, from /proc) used per phase by the server, by the bench
+ * process and by everything else on the machine, to tell a busy server from a busy
+ * client, an idle, waiting one, or a phase that shared the machine with other work.
  * After the timed phases, a key and a query value that need percent-encoding are
  * PUT/GET/LISTed once to check that the signer and the server agree (notes only).
  *
@@ -66,7 +67,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { S3Client, type S3Response } from './sigv4-client.js';
-import { ALL_TARGETS, REPO_ROOT, startTarget, treeCpuSeconds, treeRss, type RunningTarget, type StartOptions, type TargetName } from './targets.js';
+import { ALL_TARGETS, machineBusySeconds, REPO_ROOT, startTarget, treeCpuSeconds, treeRss, type RunningTarget, type StartOptions, type TargetName } from './targets.js';
 import { summarise } from './prof-summary.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -91,6 +92,8 @@ const MILLION_LIST_WARMUP = 5;
 const MILLION_LIST_SAMPLES = 50;
 const MILLION_LIST_MAX_MS = 5;
 const MILLION_PUT_RATIO_MIN = 0.8;
+/** Above this much CPU used by other processes in a PUT window, the ratio gets a warning note. */
+const MILLION_OTHER_CORES_MAX = 0.25;
 const MILLION_FILL_PROGRESS = 100_000;
 /** Give up on a fill that takes longer than this (something is badly wrong). */
 const MILLION_FILL_TIMEOUT_MS = 20 * 60_000;
@@ -200,6 +203,8 @@ interface LoadResult {
   /** CPU used during the phase, in cores (1.0 = one core busy), by the server and by this process. */
   serverCores: number;
   clientCores: number;
+  /** CPU used meanwhile by everything else on the machine (e.g. someone else's test run), in cores. */
+  otherCores: number;
 }
 
 /** Returned by an op when there is nothing left to do (e.g. no object left to delete). */
@@ -213,6 +218,7 @@ type Op = (worker: number) => Promise<string | undefined | typeof EXHAUSTED>;
 async function runLoad(durationMs: number, concurrency: number, op: Op, alive: () => string | undefined, pid: number): Promise<LoadResult> {
   const serverCpu0 = treeCpuSeconds(pid);
   const clientCpu0 = process.cpuUsage();
+  const machineCpu0 = machineBusySeconds();
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -253,8 +259,9 @@ async function runLoad(durationMs: number, concurrency: number, op: Op, alive: (
   const clientCpu = process.cpuUsage(clientCpu0);
   const serverCores = (treeCpuSeconds(pid) - serverCpu0) / elapsedS;
   const clientCores = (clientCpu.user + clientCpu.system) / 1e6 / elapsedS;
+  const otherCores = Math.max(0, (machineBusySeconds() - machineCpu0) / elapsedS - serverCores - clientCores);
   const sorted = Float64Array.from(latencies).sort();
-  return { ok: latencies.length, errors, elapsedS, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), firstError, exhausted, serverCores, clientCores };
+  return { ok: latencies.length, errors, elapsedS, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), firstError, exhausted, serverCores, clientCores, otherCores };
 }
 
 /** The p-quantile (0..1) of sorted values, by rank floor(p * (n - 1)); NaN when empty. */
@@ -510,7 +517,7 @@ function record(res: TargetResults, phase: string, r: LoadResult, label = phase)
   res.set(ids[1]!, r.p50);
   res.set(ids[2]!, r.p99);
   console.log(
-    `    ${label.padEnd(6)} ${(r.ok / r.elapsedS).toFixed(0).padStart(7)} /s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ok} ok in ${r.elapsedS.toFixed(2)} s; CPU cores: server ${r.serverCores.toFixed(2)}, bench ${r.clientCores.toFixed(2)})`,
+    `    ${label.padEnd(6)} ${(r.ok / r.elapsedS).toFixed(0).padStart(7)} /s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ok} ok in ${r.elapsedS.toFixed(2)} s; CPU cores: server ${r.serverCores.toFixed(2)}, bench ${r.clientCores.toFixed(2)}, other ${r.otherCores.toFixed(2)})`,
   );
   if (r.errors) res.note(`${label}: ${r.errors} of ${total} requests failed (under 1%, kept); first: ${r.firstError}`);
   return true;
@@ -714,6 +721,7 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
   // 2. Fill: keys in ascending order, CONCURRENCY requests in flight.
   const cpu0 = treeCpuSeconds(t.pid);
   const clientCpu0 = process.cpuUsage();
+  const machineCpu0 = machineBusySeconds();
   const t0 = performance.now();
   let lastT = t0;
   let lastDone = 0;
@@ -750,9 +758,10 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
   const fillCpu = process.cpuUsage(clientCpu0);
   const serverCores = (treeCpuSeconds(t.pid) - cpu0) / fillS;
   const clientCores = (fillCpu.user + fillCpu.system) / 1e6 / fillS;
+  const otherCores = Math.max(0, (machineBusySeconds() - machineCpu0) / fillS - serverCores - clientCores);
   const diskBytes = dirBytes(t.dataDir);
   console.log(
-    `      fill ${MILLION} / ${MILLION}: ${(MILLION / fillS).toFixed(0)} PUT/s of ${MILLION_BODY.length} B over ${fillS.toFixed(1)} s (CPU cores: server ${serverCores.toFixed(2)}, bench ${clientCores.toFixed(2)}); data dir ${mib(diskBytes)} MiB, server RSS ${mib(treeRss(t.pid))} MiB`,
+    `      fill ${MILLION} / ${MILLION}: ${(MILLION / fillS).toFixed(0)} PUT/s of ${MILLION_BODY.length} B over ${fillS.toFixed(1)} s (CPU cores: server ${serverCores.toFixed(2)}, bench ${clientCores.toFixed(2)}, other ${otherCores.toFixed(2)}); data dir ${mib(diskBytes)} MiB, server RSS ${mib(treeRss(t.pid))} MiB`,
   );
   res.note(
     `${ML} bucket: filled with ${MILLION} objects of ${MILLION_BODY.length} B in ${fillS.toFixed(1)} s (${(MILLION / fillS).toFixed(0)} PUT/s, ${CONCURRENCY} clients); data dir ${mib(diskBytes)} MiB after the fill`,
@@ -831,6 +840,13 @@ async function millionBucket(t: RunningTarget, res: TargetResults, client: S3Cli
     console.log(
       `      PUT rate at ${ML} / empty ${fullRate.toFixed(0)} / ${emptyRate.toFixed(0)} = ${ratio.toFixed(2)} >= ${MILLION_PUT_RATIO_MIN}: ${verdict(ratio >= MILLION_PUT_RATIO_MIN)}`,
     );
+    // A ratio of two short windows means little if something else took CPU in one of them.
+    const other = Math.max(empty.otherCores, full.otherCores);
+    if (other > MILLION_OTHER_CORES_MAX) {
+      res.note(
+        `${ML} bucket: other processes used ${empty.otherCores.toFixed(2)} / ${full.otherCores.toFixed(2)} CPU cores during the empty / ${ML} PUT windows, so the PUT rate ratio is not a clean comparison`,
+      );
+    }
   }
 }
 

@@ -610,9 +610,10 @@ const millionMidKey = () => `${millionKey(Math.floor(Math.random() * MILLION))}/
 const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
 
 /**
- * Flushes the file system of `dir` (sync -f: dirty pages of earlier phases, e.g. the 256 MiB
- * object, otherwise slow down the server's checkpoint fsyncs in whichever window follows), then
- * waits (up to maxMs) until the server's process tree is idle, e.g. done with a WAL checkpoint.
+ * Flushes the file system of `dir` (sync -f), so that no window starts with the writeback of
+ * an earlier phase pending (the 256 MiB object before the empty-bucket window, the fill before
+ * the full one) and both start alike; then waits (up to maxMs) until the server's process tree
+ * is idle, e.g. done with a WAL checkpoint.
  */
 async function settle(pid: number, dir: string, maxMs = 10_000): Promise<void> {
   spawnSync('sync', ['-f', dir], { stdio: 'ignore', timeout: 60_000 });

@@ -6,7 +6,7 @@ import { inlineBodyId, uploadId as newUploadId } from '../../util/ids.js';
 import { createChecksum, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
-import { receiveBody } from './body-writer.js';
+import { declaredSize, receiveBody } from './body-writer.js';
 import { versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
 import { newObjectAttrs } from './acl.js';
@@ -136,6 +136,7 @@ export async function uploadPart(input: Input, ctx: RequestContext) {
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
     encrypt: customer && segmentCipher(customer.key),
+    sizeHint: declaredSize((n) => ctx.header(n)),
   });
   const part = await storePart(ctx, upload, input.PartNumber, body);
   return { ETag: part.etag, ...encryptionOutput(upload.sse, customer?.md5), ...(algo && part.checksum ? { [checksumMember(algo)]: part.checksum } : {}) };

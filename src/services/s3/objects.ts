@@ -7,7 +7,7 @@ import { inlineBodyId } from '../../util/ids.js';
 import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors, fromStoreError } from './errors.js';
 import { STORAGE_CLASSES, requireBucket, validateKey } from './common.js';
-import { receiveBody, type ReceivedBody } from './body-writer.js';
+import { declaredSize, receiveBody, type ReceivedBody } from './body-writer.js';
 import { checkVersionId, versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader, requestTagKeys, tagCount } from './tagging.js';
 import { aclConditionKeys, newObjectAttrs } from './acl.js';
@@ -16,6 +16,7 @@ import { encryptionOutput, etagFor, hasBucketEncryption, namesEncryption, readEn
 import { decryptRange, segmentCipher } from './sse-c.js';
 import { checkReadable, restoreOutput } from './storage-class.js';
 import { expirationHeader } from './lifecycle.js';
+import { FileRange } from '../../server/file-body.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -92,6 +93,7 @@ async function receiveObjectBody(input: Input, ctx: RequestContext, source: Asyn
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
     encrypt: customerKey && segmentCipher(customerKey),
+    sizeHint: declaredSize((n) => ctx.header(n)),
   });
   return { body, algo };
 }
@@ -369,7 +371,10 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
     const end = range ? range.end : rec.size - 1;
     if (customer) out.Body = encryptedBody(opened, rec, start, end, customer);
     else if (opened.inline) out.Body = opened.inline.subarray(start, end + 1);
-    else out.Body = rec.size === 0 ? Buffer.alloc(0) : opened.handle!.createReadStream({ start, end, autoClose: true, highWaterMark: READ_CHUNK });
+    else if (rec.size === 0) {
+      await opened.handle!.close();
+      out.Body = Buffer.alloc(0);
+    } else out.Body = new FileRange(opened.handle!, start, end);
   }
   return out;
 }

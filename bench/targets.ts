@@ -10,15 +10,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type TargetName = 'nimbus' | 'moto' | 's3rver' | 'ceiling';
-export const ALL_TARGETS: TargetName[] = ['nimbus', 'moto', 's3rver', 'ceiling'];
+export type TargetName = 'nimbus' | 'nimbus-fsync' | 'moto' | 's3rver' | 'ceiling';
+export const ALL_TARGETS: TargetName[] = ['nimbus', 'nimbus-fsync', 'moto', 's3rver', 'ceiling'];
+
+/** Extra settings for a target's process (the bench's profiling mode uses them). */
+export interface StartOptions {
+  /** Arguments for node before the script (e.g. --import of the profiling hook). */
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
 
 /** dist/bench/targets.js -> repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BENCH_DIST = path.dirname(fileURLToPath(import.meta.url));
 
 interface TargetDef {
-  command(port: number, dataDir: string): { cmd: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv };
+  command(port: number, dataDir: string, o: StartOptions): { cmd: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv };
   /** Path probed during start-up and whether a given status counts as "up". */
   probePath: string;
   isUp(status: number): boolean;
@@ -35,16 +42,32 @@ function python(): string {
 
 const anyAnswer = (s: number) => s >= 200 && s < 500;
 
+const nimbusDef = (fsync: boolean): TargetDef => ({
+  command: (port, dataDir, o) => ({
+    cmd: process.execPath,
+    args: [
+      ...(o.nodeArgs ?? []),
+      path.join(REPO_ROOT, 'dist/nimbus.mjs'),
+      'start',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...(fsync ? ['--fsync'] : []),
+    ],
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...o.env },
+  }),
+  probePath: '/_nimbus/health',
+  isUp: (s) => s === 200,
+});
+
 const DEFS: Record<TargetName, TargetDef> = {
-  nimbus: {
-    command: (port, dataDir) => ({
-      cmd: process.execPath,
-      args: [path.join(REPO_ROOT, 'dist/nimbus.mjs'), 'start', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
-      cwd: REPO_ROOT,
-    }),
-    probePath: '/_nimbus/health',
-    isUp: (s) => s === 200,
-  },
+  nimbus: nimbusDef(false),
+  // The same server with --fsync: every acknowledged write also survives power loss.
+  'nimbus-fsync': nimbusDef(true),
   moto: {
     command: (port, dataDir) => ({
       cmd: python(),
@@ -137,6 +160,17 @@ export function treeCpuSeconds(pid: number): number {
   return ticks / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU seconds used so far by the whole machine (all but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function descendants(pid: number): number[] {
   const out: number[] = [];
   const byParent = new Map<number, number[]>();
@@ -175,11 +209,11 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
-export async function startTarget(name: TargetName, timeoutMs = 30_000): Promise<RunningTarget> {
+export async function startTarget(name: TargetName, opts: StartOptions = {}, timeoutMs = 30_000): Promise<RunningTarget> {
   const def = DEFS[name];
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `nimbus-bench-${name}-`));
-  const { cmd, args, cwd, env } = def.command(port, dataDir);
+  const { cmd, args, cwd, env } = def.command(port, dataDir, opts);
 
   let tail = '';
   const keep = (c: Buffer) => {

@@ -1,5 +1,6 @@
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { FileRange, pumpFile } from './file-body.js';
 import { RequestContext, pseudoOperation } from './context.js';
 import { bucketFromHost, websiteBucketFromHost } from './resolve-service.js';
 import { collect, guardIncomplete, verifySha256 } from './body.js';
@@ -328,9 +329,11 @@ async function send(ctx: RequestContext, spec: ResponseSpec): Promise<void> {
   }
   if (ctx.method === 'HEAD') {
     if (body instanceof Readable) body.destroy();
+    else if (body instanceof FileRange) body.discard();
     endResponse(ctx, undefined);
     return;
   }
+  if (body instanceof FileRange) return pumpFile(res, body);
   await streamPipeline(body instanceof Readable ? body : Readable.from(body), res);
 }
 

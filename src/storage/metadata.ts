@@ -61,6 +61,8 @@ export interface ObjectRecord {
    * requests never need it: see getObjectAttrs.
    */
   attrs?: ObjectAttrs;
+  /** The inline body, read with the record (getObject's `withInline`); absent otherwise. */
+  inlineData?: Buffer;
 }
 
 /** One grant of an ACL, as stored: a canonical user (by id) or a group (by URI). */
@@ -184,8 +186,11 @@ export interface ListObjectsQuery {
   limit: number;
 }
 
+/** What a listing shows of an object: no headers, body or encryption (not read for listings). */
+export type ListedObject = Pick<ObjectRecord, 'bucketId' | 'key' | 'size' | 'etag' | 'lastModified' | 'storageClass' | 'checksum' | 'versionId' | 'restore'>;
+
 export interface ListObjectsPage {
-  objects: ObjectRecord[];
+  objects: ListedObject[];
   commonPrefixes: string[];
   isTruncated: boolean;
   /** The last key or common prefix returned, to resume from. */
@@ -217,8 +222,11 @@ export interface S3Repository {
   /** Throws StoreError('Conflict') if the bucket still holds any version or delete marker. */
   deleteBucket(id: number): Promise<void>;
   setBucketVersioning(bucketId: number, status: VersioningStatus): Promise<void>;
-  /** The current version of a key, if it is an object (not a delete marker). */
-  getObject(bucketId: number, key: string): Promise<ObjectRecord | undefined>;
+  /**
+   * The current version of a key, if it is an object (not a delete marker). With
+   * `withInline`, an inline body comes along in `inlineData` (GET: one read instead of two).
+   */
+  getObject(bucketId: number, key: string, opts?: { withInline?: boolean }): Promise<ObjectRecord | undefined>;
   /** The current version of a key, delete marker or not. */
   getCurrentVersion(bucketId: number, key: string): Promise<VersionRecord | undefined>;
   /** One version of a key by id ("null" for the null version). */

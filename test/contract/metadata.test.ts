@@ -614,7 +614,9 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
         await s.putObject(c, Buffer.from('ccc'));
         sameRecord(await s.getObject(bid, 'a'), a);
         sameRecord(await s.getObject(bid, 'c'), c);
-        sameRecord((await s.listObjects(bid, { prefix: '', limit: 10 })).objects, [a, c]);
+        // A listing shows the checksum and the restore state; no encryption or parts.
+        const listed = ({ bucketId, key, size, etag, lastModified, storageClass, checksum, versionId, restore }: ObjectRecord) => ({ bucketId, key, size, etag, lastModified, storageClass, checksum, versionId, restore });
+        sameRecord((await s.listObjects(bid, { prefix: '', limit: 10 })).objects, [listed(a), listed(c)]);
         sameRecord((await s.listVersions(bid, { prefix: '', limit: 10 })).versions.map(({ isLatest: _, ...v }) => v), [a, c]);
         // Parts without checksums keep their plain form.
         const p = obj(bid, 'p', { parts: [5, 5, 1] });
@@ -1410,7 +1412,7 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
       after(() => fx.dispose());
       const list = (q: ListObjectsQuery) => fx.store.s3.listObjects(bid, q);
 
-      it('full listing is in UTF-8 byte (code point) order, with full records', async () => {
+      it('full listing is in UTF-8 byte (code point) order, with what a listing shows of each record', async () => {
         const page = await list({ prefix: '', limit: 1000 });
         assert.deepEqual(summary(page), {
           keys: ['a', 'a+b', 'a/', 'a/b', 'a/b/c', 'a/c', 'a0', 'ab', 'b', 'dir/e', 'dir/z', 'dir/é', 'dir/日本/1', 'dir/日本/2', 'dir/\uFF21', 'dir/🙂', 'dir/🙂/x', 'z', 'é', 'é/x', '日本', '日本/語', '🙂'],
@@ -1418,7 +1420,8 @@ export function metadataContract(name: string, makeStore: () => Promise<StoreFix
           isTruncated: false,
           last: '🙂',
         });
-        sameRecord(page.objects[0], obj(bid, 'a', { body: page.objects[0]!.body }));
+        const { bucketId, key, size, etag, lastModified, storageClass, checksum, versionId, restore } = obj(bid, 'a');
+        sameRecord(page.objects[0], { bucketId, key, size, etag, lastModified, storageClass, checksum, versionId, restore });
       });
 
       it('delimiter "/" at the root: keys and rolled-up prefixes', async () => {

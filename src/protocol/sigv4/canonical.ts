@@ -44,9 +44,13 @@ function normalizePath(path: string): string {
  * (keys may contain "//" or ".."); every other service normalises the path and encodes
  * the already-encoded path again, as botocore and the JS SDK do.
  */
+/** A path of unreserved characters and slashes only: its own canonical form for S3. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 export function canonicalUri(rawPath: string, s3: boolean): string {
   if (rawPath === '' || rawPath === '/') return '/';
   if (s3) {
+    if (PLAIN_PATH.test(rawPath)) return rawPath;
     try {
       return rawPath
         .split('/')
@@ -73,10 +77,13 @@ export function canonicalQuery(pairs: ReadonlyArray<readonly [string, string]>, 
   return encoded.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
+const SPACES = /\s+/g;
+const FOLDABLE = /\s\s|[\t\n\r\f\v]/;
+
 export function canonicalHeaderValue(v: string | string[] | undefined): string {
   if (v === undefined) return '';
-  const s = Array.isArray(v) ? v.map((x) => x.trim()).join(',') : v;
-  return s.trim().replace(/\s+/g, ' ');
+  const s = (Array.isArray(v) ? v.map((x) => x.trim()).join(',') : v).trim();
+  return FOLDABLE.test(s) ? s.replace(SPACES, ' ') : s;
 }
 
 export function credentialScope(date: string, region: string, service: string): string {

@@ -366,9 +366,12 @@ export async function getObjectAcl(input: Input, ctx: RequestContext) {
  * The Owner of listed objects (ListObjects, ListObjectsV2 with fetch-owner, ListObjectVersions):
  * the bucket owner, or with ACLs enabled the account that owns each version.
  */
-export async function objectOwners(ctx: RequestContext, bucket: BucketRecord): Promise<(key: string, versionId: string) => Promise<{ ID: string; DisplayName: string }>> {
+type Owner = { ID: string; DisplayName: string };
+
+/** Each object's owner; `constant` when every object has the bucket owner's. */
+export async function objectOwners(ctx: RequestContext, bucket: BucketRecord): Promise<((key: string, versionId: string) => Promise<Owner>) & { constant?: Owner }> {
   const bucketOwner = ownerOf(bucket.ownerId);
-  if ((await ownershipOf(ctx, bucket.name)) === 'BucketOwnerEnforced' || !(await bucketHasObjectAttrs(ctx, bucket.name))) return async () => bucketOwner;
+  if ((await ownershipOf(ctx, bucket.name)) === 'BucketOwnerEnforced' || !(await bucketHasObjectAttrs(ctx, bucket.name))) return Object.assign(async () => bucketOwner, { constant: bucketOwner });
   return async (key, versionId) => {
     const owner = (await ctx.runtime.store.s3.getObjectAttrs(bucket.id, key, versionId))?.owner;
     return owner ? ownerOf(owner) : bucketOwner;

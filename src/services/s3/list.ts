@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../server/context.js';
-import type { ObjectRecord } from '../../storage/metadata.js';
+import type { ListedObject } from '../../storage/metadata.js';
 import { S3Errors } from './errors.js';
 import { decodeToken, encodeToken, requireBucket } from './common.js';
 import { objectOwners } from './acl.js';
@@ -23,7 +23,7 @@ export function maxKeys(v: number | undefined): number {
 }
 
 /** `optional`: x-amz-optional-object-attributes (RestoreStatus, for archived objects with a restore). */
-function entry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined, optional?: unknown) {
+function entry(rec: ListedObject, enc: (s: string) => string | undefined, owner: { ID: string; DisplayName: string } | undefined, optional?: unknown) {
   return {
     Key: enc(rec.key),
     LastModified: new Date(rec.lastModified),
@@ -50,7 +50,9 @@ async function page(ctx: RequestContext, input: Input, after: string | undefined
 async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => string | undefined, withOwner: boolean, optional?: unknown) {
   if (!p.objects.length) return undefined;
   const out = [];
-  for (const o of p.objects) out.push(entry(o, enc, withOwner ? await p.objectOwner(o.key, o.versionId) : undefined, optional));
+  // One owner for the whole bucket (BucketOwnerEnforced, the default): no await per entry.
+  const owner = withOwner ? p.objectOwner.constant : undefined;
+  for (const o of p.objects) out.push(entry(o, enc, withOwner ? (owner ?? (await p.objectOwner(o.key, o.versionId))) : undefined, optional));
   return out;
 }
 

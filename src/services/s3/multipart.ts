@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../server/context.js';
 import type { PartRecord, UploadRecord, BucketRecord } from '../../storage/metadata.js';
 import { now } from '../../util/clock.js';
-import { blobId, uploadId as newUploadId } from '../../util/ids.js';
+import { inlineBodyId, uploadId as newUploadId } from '../../util/ids.js';
 import { createChecksum, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
-import { receiveBody } from './body-writer.js';
+import { declaredSize, receiveBody } from './body-writer.js';
 import { versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
 import { newObjectAttrs } from './acl.js';
@@ -96,7 +96,7 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
 /** Parts are stored as they arrive: an SSE-C upload's encrypted with the key each part brings (sse-c.ts). */
 async function storePart(ctx: RequestContext, upload: UploadRecord, partNumber: number, body: Awaited<ReturnType<typeof receiveBody>>): Promise<PartRecord> {
   const { blobs, store } = ctx.runtime;
-  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: blobId() };
+  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: inlineBodyId() };
   const part: PartRecord = {
     uploadId: upload.uploadId,
     partNumber,
@@ -136,6 +136,7 @@ export async function uploadPart(input: Input, ctx: RequestContext) {
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
     encrypt: customer && segmentCipher(customer.key),
+    sizeHint: declaredSize((n) => ctx.header(n)),
   });
   const part = await storePart(ctx, upload, input.PartNumber, body);
   return { ETag: part.etag, ...encryptionOutput(upload.sse, customer?.md5), ...(algo && part.checksum ? { [checksumMember(algo)]: part.checksum } : {}) };

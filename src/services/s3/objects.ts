@@ -3,11 +3,11 @@ import type { RequestContext } from '../../server/context.js';
 import type { BucketRecord, DeleteObjectResult, ObjectRecord, PutCondition, Transaction, VersionRecord, VersioningStatus } from '../../storage/metadata.js';
 import { etagMatches } from '../../storage/sqlite.js';
 import { now } from '../../util/clock.js';
-import { blobId } from '../../util/ids.js';
+import { inlineBodyId } from '../../util/ids.js';
 import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors, fromStoreError } from './errors.js';
 import { STORAGE_CLASSES, requireBucket, validateKey } from './common.js';
-import { receiveBody, type ReceivedBody } from './body-writer.js';
+import { declaredSize, receiveBody, type ReceivedBody } from './body-writer.js';
 import { checkVersionId, versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader, requestTagKeys, tagCount } from './tagging.js';
 import { aclConditionKeys, newObjectAttrs } from './acl.js';
@@ -16,6 +16,7 @@ import { encryptionOutput, etagFor, hasBucketEncryption, namesEncryption, readEn
 import { decryptRange, segmentCipher } from './sse-c.js';
 import { checkReadable, restoreOutput } from './storage-class.js';
 import { expirationHeader } from './lifecycle.js';
+import { FileRange } from '../../server/file-body.js';
 
 /**
  * Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects,
@@ -92,6 +93,7 @@ async function receiveObjectBody(input: Input, ctx: RequestContext, source: Asyn
     checksumAlgorithm: algo,
     checksumValue: () => (algo ? (input[checksumMember(algo)] ?? ctx.trailers[`x-amz-checksum-${algo.toLowerCase()}`]) : undefined),
     encrypt: customerKey && segmentCipher(customerKey),
+    sizeHint: declaredSize((n) => ctx.header(n)),
   });
   return { body, algo };
 }
@@ -137,7 +139,7 @@ export async function commitObject(
   const { blobs, store } = ctx.runtime;
   const body: ObjectRecord['body'] = received.temp
     ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) }
-    : { kind: 'inline', id: blobId() };
+    : { kind: 'inline', id: inlineBodyId() };
   const rec: ObjectRecord = {
     bucketId: bucket.id,
     key,
@@ -248,11 +250,11 @@ function parseRange(header: string | undefined, size: number): { start: number; 
  * by id is 405 MethodNotAllowed for reads and 400 InvalidRequest as a copy source
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html).
  */
-export async function findObject(ctx: RequestContext, bucket: BucketRecord, key: string, versionId?: string, use: 'read' | 'copy' = 'read'): Promise<ObjectRecord> {
+export async function findObject(ctx: RequestContext, bucket: BucketRecord, key: string, versionId?: string, use: 'read' | 'copy' = 'read', withInline = false): Promise<ObjectRecord> {
   const { s3 } = ctx.runtime.store;
   let found: VersionRecord | undefined;
   if (versionId === undefined) {
-    const rec = await s3.getObject(bucket.id, key);
+    const rec = await s3.getObject(bucket.id, key, withInline ? { withInline } : undefined);
     if (rec) return rec;
     // Only a bucket that was ever versioned can hide a key behind a delete marker.
     if (bucket.versioning) found = await s3.getCurrentVersion(bucket.id, key);
@@ -312,9 +314,9 @@ function representation(rec: ObjectRecord, input: Input, checksumMode: boolean):
 }
 
 /** Opens the body for reading; file bodies are opened before the response so a concurrent overwrite cannot pull them away. */
-export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
+export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key' | 'inlineData'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
   if (rec.body.kind === 'inline') {
-    const data = await ctx.runtime.store.s3.readInline(rec.body.id);
+    const data = rec.inlineData ?? (await ctx.runtime.store.s3.readInline(rec.body.id));
     if (!data) throw new Error(`inline body ${rec.body.id} of ${rec.key} is missing`);
     return { inline: data };
   }
@@ -325,7 +327,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
   validateKey(input.Key);
   const versionId = checkVersionId(input.VersionId);
   const bucket = await requireBucket(ctx, input.Bucket);
-  let rec = await findObject(ctx, bucket, input.Key, versionId);
+  let rec = await findObject(ctx, bucket, input.Key, versionId, 'read', withBody);
   let customer = readEncryption(ctx, input, rec);
   checkReadConditions(input, rec);
   // Archived versions (GLACIER, DEEP_ARCHIVE) have no body to GET until restored; HEAD works.
@@ -369,7 +371,10 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
     const end = range ? range.end : rec.size - 1;
     if (customer) out.Body = encryptedBody(opened, rec, start, end, customer);
     else if (opened.inline) out.Body = opened.inline.subarray(start, end + 1);
-    else out.Body = rec.size === 0 ? Buffer.alloc(0) : opened.handle!.createReadStream({ start, end, autoClose: true, highWaterMark: READ_CHUNK });
+    else if (rec.size === 0) {
+      await opened.handle!.close();
+      out.Body = Buffer.alloc(0);
+    } else out.Body = new FileRange(opened.handle!, start, end);
   }
   return out;
 }

@@ -67,7 +67,7 @@ export function restoreOutput(rec: ObjectRecord): { Restore?: string } {
 }
 
 /** RestoreStatus of a listing entry (x-amz-optional-object-attributes: RestoreStatus). */
-export function restoreStatus(rec: ObjectRecord, optional: unknown): { IsRestoreInProgress: boolean; RestoreExpiryDate?: Date } | undefined {
+export function restoreStatus(rec: Pick<ObjectRecord, 'restore'>, optional: unknown): { IsRestoreInProgress: boolean; RestoreExpiryDate?: Date } | undefined {
   if (!rec.restore || !Array.isArray(optional) || !optional.includes('RestoreStatus')) return undefined;
   const s = restoreState(rec.restore, now());
   if (!s) return undefined;

@@ -91,6 +91,8 @@ const MILLION_PUT_MS = 3000;
 const MILLION_LIST_WARMUP = 5;
 const MILLION_LIST_SAMPLES = 50;
 const MILLION_LIST_MAX_MS = 5;
+/** Hand-written findings (profiles, what each change bought), appended to docs/benchmarks.md. */
+const FINDINGS = path.join(REPO_ROOT, 'bench', 'findings.md');
 const MILLION_PUT_RATIO_MIN = 0.8;
 /** Above this much CPU used by other processes in a PUT window, the ratio gets a warning note. */
 const MILLION_OTHER_CORES_MAX = 0.25;
@@ -859,6 +861,54 @@ function fmt(v: number, digits: number): string {
   return v.toFixed(digits);
 }
 
+/**
+ * The targets Nimbus is held to (the S3 hot-path issue), checked on this run's numbers:
+ * [what, measured, PASS/FAIL], or "n/a" when a number is missing (a peer not run).
+ */
+function targetChecks(results: Map<TargetName, TargetResults>): string[][] {
+  const v = (t: TargetName, id: string): number | undefined => {
+    const c = results.get(t)?.cells.get(id);
+    return c && 'value' in c ? c.value : undefined;
+  };
+  const out: string[][] = [['target', 'this run', 'verdict']];
+  const ratio = (what: string, id: string, peer: TargetName, min: number, percent = false) => {
+    const n = v('nimbus', id);
+    const p = v(peer, id);
+    if (n === undefined || p === undefined || p === 0) return out.push([what, 'n/a', 'n/a']);
+    const r = n / p;
+    out.push([what, percent ? `${(r * 100).toFixed(0)}%` : `${r.toFixed(1)}x`, r >= min ? 'PASS' : 'FAIL']);
+  };
+  const bound = (what: string, value: number | undefined, max: number, unit: string, digits = 0) => {
+    if (value === undefined) return out.push([what, 'n/a', 'n/a']);
+    out.push([what, `${value.toFixed(digits)}${unit}`, value <= max ? 'PASS' : 'FAIL']);
+  };
+  ratio('PUT >= 6x moto', 'PUT.rate', 'moto', 6);
+  ratio('PUT >= 3x s3rver', 'PUT.rate', 's3rver', 3);
+  ratio('PUT >= 40% of the ceiling', 'PUT.rate', 'ceiling', 0.4, true);
+  for (const p of ['GET', 'HEAD']) {
+    ratio(`${p} >= 10x moto`, `${p}.rate`, 'moto', 10);
+    ratio(`${p} >= 55% of the ceiling`, `${p}.rate`, 'ceiling', 0.55, true);
+  }
+  ratio('DELETE >= 6x moto', 'DELETE.rate', 'moto', 6);
+  ratio('LIST >= 50x moto', 'LIST.rate', 'moto', 50);
+  ratio(`PUT ${BIG_MIB} MiB >= 70% of the ceiling`, 'BIGPUT', 'ceiling', 0.7, true);
+  ratio(`GET ${BIG_MIB} MiB >= 70% of the ceiling`, 'BIGGET', 'ceiling', 0.7, true);
+  for (const p of PHASES) {
+    const p50 = v('nimbus', `${p}.p50`);
+    const p99 = v('nimbus', `${p}.p99`);
+    bound(`${p} p99 <= 4x p50`, p50 && p99 !== undefined ? p99 / p50 : undefined, 4, 'x', 2);
+  }
+  if (MILLION > 0) {
+    bound(`${ML} bucket: first LIST page <= ${MILLION_LIST_MAX_MS} ms`, v('nimbus', 'M.first.p50'), MILLION_LIST_MAX_MS, ' ms', 2);
+    bound(`${ML} bucket: deep LIST page <= ${MILLION_LIST_MAX_MS} ms`, v('nimbus', 'M.deep.p50'), MILLION_LIST_MAX_MS, ' ms', 2);
+    const r = v('nimbus', 'M.putRatio');
+    out.push([`PUT rate at ${ML} within 20% of empty`, r === undefined ? 'n/a' : r.toFixed(2), r === undefined ? 'n/a' : r >= MILLION_PUT_RATIO_MIN ? 'PASS' : 'FAIL']);
+  }
+  bound('start-up <= 300 ms', v('nimbus', 'startup'), 300, ' ms');
+  bound('idle RSS <= 80 MB', v('nimbus', 'rss') === undefined ? undefined : (v('nimbus', 'rss')! * 1048576) / 1e6, 80, ' MB', 1);
+  return out;
+}
+
 function buildTable(targets: TargetName[], results: Map<TargetName, TargetResults>): string[][] {
   const peers = (['moto', 's3rver', 'ceiling'] as TargetName[]).filter((p) => targets.includes(p));
   const withRatios = targets.includes('nimbus');
@@ -948,6 +998,7 @@ async function main(): Promise<void> {
   for (const t of targets) results.set(t, await benchTarget(t));
 
   const rows = buildTable(targets, results);
+  const checks = targets.includes('nimbus') ? targetChecks(results) : [];
   console.log('\n' + textTable(rows));
   const notes: string[] = [];
   for (const t of targets) {
@@ -964,6 +1015,7 @@ async function main(): Promise<void> {
     );
   }
   if (notes.length) console.log('\nNotes:\n' + notes.map((n) => `- ${n}`).join('\n'));
+  if (checks.length) console.log('\nTargets:\n' + textTable(checks));
   // Lambda: cold start and warm-invoke overhead of the execution engine (bench/lambda.ts).
   console.log('\nLambda engine bench (node dist/bench/lambda.js)…');
   const lam = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'bench', 'lambda.js')], { encoding: 'utf8', env: process.env });
@@ -1011,7 +1063,9 @@ async function main(): Promise<void> {
       '',
       markdownTable(rows),
       '',
+      ...(checks.length ? ['## Targets', '', 'The S3 hot-path targets, checked on the numbers above:', '', markdownTable(checks), ''] : []),
       ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n.replace(/\|/g, '\\|')}`), ''] : []),
+      ...(existsSync(FINDINGS) ? [readFileSync(FINDINGS, 'utf8').trim(), ''] : []),
       '## Lambda',
       '',
       'Cold start (spawn, runtime init, handler import, first invocation) and warm-invoke overhead (the',

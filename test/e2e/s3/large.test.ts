@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -155,6 +155,79 @@ describe('aws s3 cp of 1 GiB (multipart, parallel parts, the CLI defaults)', () 
       assert.ok(down.peak - idle < 150, `download peak RSS ${down.peak.toFixed(0)} MiB vs idle ${idle.toFixed(0)} MiB`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('large GETs that end early', () => {
+  const SIZE_32M = 32 * 1024 * 1024;
+  const body = Buffer.alloc(SIZE_32M);
+  for (let i = 0; i < SIZE_32M; i += 4) body.writeUInt32BE(i, i);
+
+  /** A signed GET whose body is kept as bytes. */
+  function getBytes(path: string, extra: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+    const url = new URL(server.url);
+    const headers = { ...sign(url.host, { method: 'GET', path, headers: extra }), ...extra };
+    return new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method: 'GET', path, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  function openFds(pid: number): number {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  }
+
+  it('a client that drops a 32 MiB GET midway leaves the server up, the file closed, and the object whole', async () => {
+    const url = new URL(server.url);
+    const put = await send(server.url, { method: 'PUT', path: '/large/drop.bin', body });
+    assert.equal(put.status, 200);
+    const before = openFds(server.proc.pid!);
+    for (let round = 0; round < 3; round++) {
+      await new Promise<void>((resolve, reject) => {
+        const headers = sign(url.host, { method: 'GET', path: '/large/drop.bin' });
+        const req = request({ host: url.hostname, port: url.port, method: 'GET', path: '/large/drop.bin', headers }, (res) => {
+          let got = 0;
+          res.on('data', (d: Buffer) => {
+            got += d.length;
+            if (got >= 2 * 1024 * 1024) req.destroy();
+          });
+        });
+        req.on('error', () => undefined);
+        req.on('close', () => resolve());
+        req.on('timeout', () => reject(new Error('timeout')));
+        req.end();
+      });
+    }
+    // The server closes each file once it sees the connection go.
+    let after = openFds(server.proc.pid!);
+    for (let i = 0; i < 50 && after > before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = openFds(server.proc.pid!);
+    }
+    assert.ok(after <= before, `open files: ${before} before, ${after} after`);
+    const whole = await getBytes('/large/drop.bin');
+    assert.equal(whole.status, 200);
+    assert.ok(whole.body.equals(body));
+  });
+
+  it('ranges of a file body, across the 1 MiB pieces the server reads, are exact', async () => {
+    for (const [start, end] of [
+      [0, 0],
+      [1048575, 1048577],
+      [3, 5 * 1048576 + 7],
+      [SIZE_32M - 10, SIZE_32M - 1],
+    ] as Array<[number, number]>) {
+      const r = await getBytes('/large/drop.bin', { range: `bytes=${start}-${end}` });
+      assert.equal(r.status, 206);
+      assert.equal(r.headers['content-range'], `bytes ${start}-${end}/${SIZE_32M}`);
+      assert.ok(r.body.equals(body.subarray(start, end + 1)), `bytes ${start}-${end}`);
     }
   });
 });

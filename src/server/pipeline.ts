@@ -3,12 +3,12 @@ import { Readable } from 'node:stream';
 import { FileRange, pumpFile } from './file-body.js';
 import { RequestContext, pseudoOperation } from './context.js';
 import { bucketFromHost, websiteBucketFromHost } from './resolve-service.js';
-import { collect, guardIncomplete, verifySha256 } from './body.js';
+import { collect, collectBody, declaresNoBody, guardIncomplete, NO_BODY, SMALL_BODY_MAX, smallBody, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
 import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
 import { functionUrlHost, serveFunctionUrl } from '../services/lambda/url-serve.js';
 import { serveWebsite } from '../services/s3/website.js';
-import { parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
+import { EMPTY_SHA256, parseQuery, sha256Hex } from '../protocol/sigv4/canonical.js';
 import { checkSignature, checkTime, parseAuth, type AuthInfo } from '../protocol/sigv4/verify.js';
 import { decodeAwsChunked } from '../protocol/sigv4/chunked.js';
 import { checkSignatureV2, checkTimeV2, parseAuthV2, type AuthV2 } from '../protocol/sigv2.js';
@@ -159,7 +159,7 @@ async function run(ctx: RequestContext): Promise<void> {
     throw CommonErrors.NotImplemented({ message: `The operation ${match.op.name} of ${service.name} is not implemented by Nimbus yet.`, Operation: match.op.name });
   }
   if (ctx.bodyStream && !codec.streamsInput(model, match.op)) {
-    ctx.body = await collect(ctx.bodyStream, service.maxBodyBytes);
+    ctx.body = await collectBody(ctx.bodyStream, service.maxBodyBytes);
     ctx.bodyStream = undefined;
   }
   const input = codec.parse(ctx, model, match);
@@ -261,11 +261,26 @@ function checkSessionToken(service: ServiceDef, cred: Credential, token: string 
   }
 }
 
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+
 function hexBytes(s: string): string {
   return Array.from(Buffer.from(s, 'utf8'), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 function s3Body(ctx: RequestContext, auth: AuthInfo, payloadHash: string, key: Buffer): AsyncIterable<Buffer> {
+  if (declaresNoBody(ctx.req.headers) && (payloadHash === 'UNSIGNED-PAYLOAD' || HEX_SHA256.test(payloadHash))) {
+    // Nothing to read: only the declared hash can be wrong (that of the empty body).
+    if (payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash.toLowerCase() !== EMPTY_SHA256) {
+      throw CommonErrors.XAmzContentSHA256Mismatch({ ClientComputedContentSHA256: payloadHash, S3ComputedContentSHA256: EMPTY_SHA256 });
+    }
+    ctx.bodyConsumed = true;
+    return NO_BODY;
+  }
+  const declared = Number(ctx.req.headers['content-length']);
+  if (declared <= SMALL_BODY_MAX && ctx.req.headers['transfer-encoding'] === undefined) {
+    if (payloadHash === 'UNSIGNED-PAYLOAD') return smallBody(ctx.req, undefined, () => (ctx.bodyConsumed = true));
+    if (HEX_SHA256.test(payloadHash)) return smallBody(ctx.req, payloadHash, () => (ctx.bodyConsumed = true));
+  }
   const raw = guardIncomplete(ctx.req, () => (ctx.bodyConsumed = true));
   const decoded = ctx.header('x-amz-decoded-content-length');
   const decodedLength = decoded !== undefined ? Number(decoded) : undefined;
@@ -285,7 +300,7 @@ function s3Body(ctx: RequestContext, auth: AuthInfo, payloadHash: string, key: B
         signing: { key, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
       });
     default:
-      if (/^[0-9a-fA-F]{64}$/.test(payloadHash)) return verifySha256(raw, payloadHash);
+      if (HEX_SHA256.test(payloadHash)) return verifySha256(raw, payloadHash);
       if (payloadHash.startsWith('STREAMING-AWS4-ECDSA')) {
         throw CommonErrors.NotImplemented({ message: 'SigV4a (ECDSA) signing is not supported by Nimbus.' });
       }

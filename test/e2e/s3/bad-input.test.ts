@@ -108,6 +108,13 @@ describe('bad input gets AWS errors and never hurts the store', () => {
     assert.equal(r.status, 400);
     assert.equal(errorCode(r.body), 'XAmzContentSHA256Mismatch');
     assert.equal(await exists('sha'), false);
+    // A request with no body is held to the empty body's hash too (GET, DELETE).
+    const get = await send(server.url, { method: 'GET', path: '/bad/keep', payloadHash: sha256Hex('not empty') });
+    assert.equal(get.status, 400);
+    assert.equal(errorCode(get.body), 'XAmzContentSHA256Mismatch');
+    const del = await send(server.url, { method: 'DELETE', path: '/bad/keep', payloadHash: sha256Hex('not empty') });
+    assert.equal(errorCode(del.body), 'XAmzContentSHA256Mismatch');
+    assert.equal((await send(server.url, { method: 'GET', path: '/bad/keep' })).status, 200);
   });
 
   it('a wrong Content-MD5 → BadDigest, nothing stored; an invalid one → InvalidDigest', async () => {

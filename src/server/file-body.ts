@@ -14,15 +14,20 @@ export class FileRange implements AsyncIterable<Buffer> {
     readonly handle: FileHandle,
     /** First and last byte, inclusive (end < start: empty). */
     readonly start: number,
-    readonly end: number,
+    /** Iterating without an end reads to the end of the file (pumpFile needs one). */
+    readonly end?: number,
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const end = this.end ?? Infinity;
     try {
-      for (let pos = this.start; pos <= this.end; ) {
-        const want = Math.min(PIECE, this.end - pos + 1);
+      for (let pos = this.start; pos <= end; ) {
+        const want = Math.min(PIECE, end - pos + 1);
         const { buffer, bytesRead } = await this.handle.read(Buffer.allocUnsafe(want), 0, want, pos);
-        if (bytesRead === 0) throw new Error(`file ended at ${pos}, before byte ${this.end}`);
+        if (bytesRead === 0) {
+          if (this.end === undefined) return;
+          throw new Error(`file ended at ${pos}, before byte ${this.end}`);
+        }
         pos += bytesRead;
         yield buffer.subarray(0, bytesRead);
       }
@@ -40,7 +45,7 @@ export class FileRange implements AsyncIterable<Buffer> {
 const PIECE = 1024 * 1024;
 
 /** Sends a FileRange on `res` and ends it; rejects if the client goes away or the file cannot be read. */
-export async function pumpFile(res: ServerResponse, body: FileRange): Promise<void> {
+export async function pumpFile(res: ServerResponse, body: FileRange & { end: number }): Promise<void> {
   const bufs = [Buffer.allocUnsafeSlow(PIECE), Buffer.allocUnsafeSlow(PIECE)];
   let closed: (() => void) | undefined;
   const gone = new Promise<never>((_, reject) => {

@@ -348,7 +348,7 @@ async function send(ctx: RequestContext, spec: ResponseSpec): Promise<void> {
     endResponse(ctx, undefined);
     return;
   }
-  if (body instanceof FileRange) return pumpFile(res, body);
+  if (body instanceof FileRange && body.end !== undefined) return pumpFile(res, body as FileRange & { end: number });
   await streamPipeline(body instanceof Readable ? body : Readable.from(body), res);
 }
 

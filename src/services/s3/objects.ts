@@ -31,7 +31,6 @@ const MAX_METADATA_BYTES = 2048;
  * ceiling's rate) against 512 KiB; reads are capped at what is left, so small bodies
  * do not pay for it.
  */
-const READ_CHUNK = 2 * 1024 * 1024;
 const META = 'x-amz-meta-';
 
 type Input = Record<string, any>;
@@ -490,9 +489,9 @@ export async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
   yield buf;
 }
 
-export async function* fileChunks(handle: FileHandle, start?: number, end?: number): AsyncGenerator<Buffer> {
-  const stream = handle.createReadStream({ autoClose: true, start, end, highWaterMark: READ_CHUNK });
-  for await (const c of stream) yield c as Buffer;
+/** A file's bytes from `start` to `end` (inclusive; the end of the file without one), closing it after. */
+export function fileChunks(handle: FileHandle, start?: number, end?: number): AsyncIterable<Buffer> {
+  return new FileRange(handle, start ?? 0, end);
 }
 
 /** x-amz-copy-source-if-* conditions, all answered with 412. */

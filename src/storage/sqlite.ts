@@ -1176,6 +1176,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly bucketCache = new BucketCache();
   private readonly checkpointer: Checkpointer;
   private draining = false;
+  /** Writes wait for a WAL restart (`holdForRestart`). */
+  private holding = false;
   private readonly begin: Statement;
   private readonly commit: Statement;
   private readonly rollback: Statement;
@@ -1183,7 +1185,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  constructor(dataDir: string, opts: { fsync?: boolean } = {}) {
+  /** `restartFrames`: the WAL size (in pages) from which it is restarted (tests use a small one; see checkpointer.ts). */
+  constructor(dataDir: string, opts: { fsync?: boolean; restartFrames?: number } = {}) {
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
@@ -1197,7 +1200,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     this.checkpointer = new Checkpointer(join(dataDir, 'metadata.sqlite'), opts.fsync ? 'FULL' : 'NORMAL', () => {
       if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-    });
+    }, undefined, opts.restartFrames);
     this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
@@ -1241,7 +1244,7 @@ export class SqliteMetadataStore implements MetadataStore {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn: fn as (tx: Transaction) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject, hooks: [] });
-      if (!this.draining) {
+      if (!this.draining && !this.holding) {
         this.draining = true;
         setImmediate(() => void this.drain());
       }
@@ -1251,6 +1254,10 @@ export class SqliteMetadataStore implements MetadataStore {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
+        if (this.checkpointer.needRestart) {
+          this.holdForRestart();
+          return;
+        }
         const batch = this.queue.splice(0, MAX_BATCH);
         const done: Array<[Pending, unknown]> = [];
         try {
@@ -1301,15 +1308,30 @@ export class SqliteMetadataStore implements MetadataStore {
       }
     } finally {
       this.draining = false;
-      if (this.queue.length) {
+      if (this.queue.length && !this.holding) {
         this.draining = true;
         setImmediate(() => void this.drain());
       }
     }
   }
 
+  /**
+   * Between batches: no new write transaction until the checkpoint worker has copied the
+   * rest of the WAL, so the next one restarts it (see checkpointer.ts). Reads go on.
+   */
+  private holdForRestart(): void {
+    this.holding = true;
+    this.checkpointer.restart(() => {
+      this.holding = false;
+      if (this.queue.length && !this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
   async close(): Promise<void> {
-    while (this.draining || this.queue.length) await new Promise((r) => setImmediate(r));
+    while (this.draining || this.holding || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.checkpointer.close();
     if (this.readDb.open) this.readDb.close();
     if (this.db.open) {

@@ -1,0 +1,103 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteMetadataStore } from '../../src/storage/sqlite.js';
+import { Checkpointer } from '../../src/storage/checkpointer.js';
+import { inlineBodyId } from '../../src/util/ids.js';
+import type { ObjectRecord } from '../../src/storage/metadata.js';
+
+/**
+ * The checkpoint worker alone never lets the WAL restart under steady writes (the writer
+ * always adds frames while it copies), so the WAL used to grow to the writer's backstop
+ * checkpoint (64 MiB), which then ran inside a COMMIT on the request thread. The store now
+ * holds writes back for a moment once the WAL is past `restartFrames`, and the next write
+ * transaction starts the WAL over (storage/checkpointer.ts).
+ */
+describe('WAL restarts under steady writes', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const MiB = 1024 * 1024;
+  const PUTS = 6000;
+
+  /** PUTs of 4 KiB inline bodies, 16 at a time, paced so checkpoints run between rounds; the largest WAL seen. */
+  async function writeSteadily(restartFrames: number): Promise<{ dir: string; maxWal: number; keys: Map<string, string> }> {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-wal-'));
+    dirs.push(dir);
+    const store = new SqliteMetadataStore(dir, { restartFrames });
+    const wal = join(dir, 'metadata.sqlite-wal');
+    const keys = new Map<string, string>();
+    let maxWal = 0;
+    try {
+      const bucket = await store.transaction((tx) => tx.s3.createBucket({ name: 'wal', region: 'us-east-1', createdAt: Date.now(), ownerId: 'o' }));
+      for (let i = 0; i < PUTS; i += 16) {
+        await Promise.all(
+          Array.from({ length: 16 }, async (_, j) => {
+            const key = `k/${i + j}/${randomBytes(6).toString('hex')}`;
+            const body = randomBytes(4096);
+            const rec: ObjectRecord = {
+              bucketId: bucket.id,
+              key,
+              size: body.length,
+              etag: `"${createHash('md5').update(body).digest('hex')}"`,
+              lastModified: Date.now(),
+              body: { kind: 'inline', id: inlineBodyId() },
+              storageClass: 'STANDARD',
+              headers: {},
+              versionId: 'null',
+            };
+            await store.transaction((tx) => tx.s3.putObject(rec, body));
+            keys.set(key, createHash('sha256').update(body).digest('hex'));
+          }),
+        );
+        if (existsSync(wal)) maxWal = Math.max(maxWal, statSync(wal).size);
+        if (i % 160 === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+    } finally {
+      await store.close();
+    }
+    return { dir, maxWal, keys };
+  }
+
+  it('keeps the WAL near its restart size, where without restarts it grows with every write', async (t) => {
+    const restarting = await writeSteadily(256);
+    const growing = await writeSteadily(1e9);
+    t.diagnostic(`largest WAL: ${(restarting.maxWal / MiB).toFixed(1)} MiB with restarts, ${(growing.maxWal / MiB).toFixed(1)} MiB without`);
+    // ~2 pages of WAL a PUT: ~50 MiB written in all. The bound is 16× the restart size, far
+    // below that, and far below the 64 MiB where the writer's own checkpoint would run.
+    assert.ok(growing.maxWal > 40 * MiB, `without restarts the WAL reached ${(growing.maxWal / MiB).toFixed(1)} MiB`);
+    assert.ok(restarting.maxWal < 16 * MiB, `with restarts the WAL reached ${(restarting.maxWal / MiB).toFixed(1)} MiB`);
+  });
+
+  it('loses no write across the restarts: every body reads back after reopening', async () => {
+    const { dir, keys } = await writeSteadily(256);
+    const store = new SqliteMetadataStore(dir);
+    try {
+      const bucket = await store.s3.getBucket('wal');
+      assert.ok(bucket);
+      assert.equal(keys.size, PUTS);
+      for (const [key, sha] of keys) {
+        const o = await store.s3.getObject(bucket.id, key, { withInline: true });
+        assert.ok(o?.inlineData, `${key} is missing`);
+        assert.equal(createHash('sha256').update(o.inlineData).digest('hex'), sha, `${key} has other bytes`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a restart asked for before the worker runs (or after it failed) lets writes go on at once', () => {
+    const c = new Checkpointer(join(tmpdir(), 'nimbus-no-such.sqlite'), 'NORMAL', () => undefined);
+    let resumed = false;
+    c.restart(() => {
+      resumed = true;
+    });
+    assert.equal(resumed, true);
+    assert.equal(c.needRestart, false);
+  });
+});

@@ -205,6 +205,23 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO inline_bodies_rowid (id, data) SELECT id, data FROM inline_bodies;
    DROP TABLE inline_bodies;
    ALTER TABLE inline_bodies_rowid RENAME TO inline_bodies;`,
+  // Inline bodies keyed by an integer, the table's rowid: a TEXT primary key is a second
+  // b-tree beside the rows, written on every insert. Measured on PUT-shaped batches of
+  // 4 KiB bodies: the insert 4.4 → 1.7 µs, the whole write ~30 → ~27 µs. Each body keeps
+  // the rowid it had; the records name it in decimal. The body_id indexes only ever
+  // answer "is this blob file still used?", so they now hold file bodies only, and
+  // inline writes skip them.
+  `UPDATE objects SET body_id = COALESCE((SELECT i.rowid FROM inline_bodies i WHERE i.id = objects.body_id), body_id) WHERE body_kind = 'inline';
+   UPDATE object_versions SET body_id = COALESCE((SELECT i.rowid FROM inline_bodies i WHERE i.id = object_versions.body_id), body_id) WHERE body_kind = 'inline';
+   UPDATE parts SET body_id = COALESCE((SELECT i.rowid FROM inline_bodies i WHERE i.id = parts.body_id), body_id) WHERE body_kind = 'inline';
+   CREATE TABLE inline_bodies_int (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+   INSERT INTO inline_bodies_int (id, data) SELECT rowid, data FROM inline_bodies;
+   DROP TABLE inline_bodies;
+   ALTER TABLE inline_bodies_int RENAME TO inline_bodies;
+   DROP INDEX objects_body;
+   CREATE INDEX objects_body ON objects(body_id) WHERE body_kind = 'file';
+   DROP INDEX parts_body;
+   CREATE INDEX parts_body ON parts(body_id) WHERE body_kind = 'file';`,
 ];
 
 class SqliteDocumentRepository implements DocumentRepository {
@@ -484,6 +501,14 @@ class BucketCache {
   }
 }
 
+/**
+ * The last inline body id handed out, shared by a store's repositories (-1: not read yet).
+ * Ids only go up while the process runs, so a record read before its body was replaced can
+ * never find another object's body under its id (SQLite itself would reuse the largest
+ * rowid once that row is deleted).
+ */
+type InlineIds = { last: number };
+
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
   /** Lifecycle's reads by age and its storage-class writes. */
@@ -497,7 +522,7 @@ class SqliteS3Repository implements S3Repository {
    */
   constructor(
     db: Database.Database,
-    private readonly buckets: { cache: BucketCache; reads: boolean },
+    private readonly buckets: { cache: BucketCache; reads: boolean; inlineIds: InlineIds },
   ) {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
@@ -560,6 +585,7 @@ class SqliteS3Repository implements S3Repository {
       deleteAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       deleteBucketAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ?'),
       insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
+      maxInline: p('SELECT max(id) FROM inline_bodies').pluck(),
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
       listAfter: p(`SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
@@ -609,6 +635,14 @@ class SqliteS3Repository implements S3Repository {
       setCurrentClass: p('UPDATE objects SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       setVersionClass: p('UPDATE object_versions SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ? AND delete_marker = 0'),
     };
+    if (buckets.inlineIds.last < 0) buckets.inlineIds.last = (this.st.maxInline!.get() as number | null) ?? 0;
+  }
+
+  /** Stores an inline body under a new id, which it writes into `ref` (callers pass a placeholder). */
+  private insertInline(ref: { id: string }, data: Buffer): void {
+    const id = ++this.buckets.inlineIds.last;
+    this.st.insertInline!.run(id, data);
+    ref.id = String(id);
   }
 
   async createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord> {
@@ -797,7 +831,7 @@ class SqliteS3Repository implements S3Repository {
         this.st.supersede!.run(rec.lastModified, bucketId, key, top.version_key);
       }
     }
-    if (inlineBody) this.st.insertInline!.run(rec.body.id, inlineBody);
+    if (inlineBody) this.insertInline(rec.body, inlineBody);
     const nullVersion = versioning === 'Enabled' ? 0 : 1;
     this.st.upsertObject!.run(
       bucketId,
@@ -1054,7 +1088,7 @@ class SqliteS3Repository implements S3Repository {
   async putPart(p: PartRecord, inlineBody: Buffer | undefined): Promise<PartRecord | undefined> {
     const prev = this.st.getPart!.get(p.uploadId, p.partNumber) as PartRow | undefined;
     if (prev?.body_kind === 'inline') this.st.deleteInline!.run(prev.body_id);
-    if (inlineBody) this.st.insertInline!.run(p.body.id, inlineBody);
+    if (inlineBody) this.insertInline(p.body, inlineBody);
     this.st.upsertPart!.run(p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, p.checksum ?? null, p.body.kind, p.body.id);
     return prev && toPart(prev);
   }
@@ -1174,6 +1208,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly writeLogs: LogsRepository;
   private readonly queue: Pending[] = [];
   private readonly bucketCache = new BucketCache();
+  private readonly inlineIds: InlineIds = { last: -1 };
   private readonly checkpointer: Checkpointer;
   private draining = false;
   /** Writes wait for a WAL restart (`holdForRestart`). */
@@ -1201,7 +1236,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.checkpointer = new Checkpointer(join(dataDir, 'metadata.sqlite'), opts.fsync ? 'FULL' : 'NORMAL', () => {
       if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
     }, undefined, opts.restartFrames);
-    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false });
+    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false, inlineIds: this.inlineIds });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
@@ -1209,7 +1244,7 @@ export class SqliteMetadataStore implements MetadataStore {
     // inline GET did ~12): about 6 µs less server CPU per GET, measured. WAL frames are
     // still read with pread.
     this.readDb.pragma(`mmap_size = ${MMAP_BYTES}`);
-    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true });
+    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true, inlineIds: this.inlineIds });
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);
     this.writeLogs = new SqliteLogsRepository(this.db);

@@ -37,19 +37,6 @@ export function blobId(): string {
   return random(16).toString('hex');
 }
 
-let inlineSeq = 0;
-
-/**
- * The id of a body stored inline in SQLite: as unique as a blob id, but increasing (the
- * time in ms, a counter, then random), so a new body's row goes at the right edge of the
- * inline_bodies B-tree, whose pages are hot, instead of a random page of it. Measured on
- * PUT of 4 KiB objects (16 clients): see docs/benchmarks.md, "Where the time goes".
- */
-export function inlineBodyId(): string {
-  inlineSeq = (inlineSeq + 1) & 0xffffff;
-  return Date.now().toString(16).padStart(12, '0') + inlineSeq.toString(16).padStart(6, '0') + random(7).toString('hex');
-}
-
 /** Multipart upload ids: long opaque URL-safe tokens, as S3's are. */
 export function uploadId(): string {
   return random(48).toString('base64url');

@@ -1652,6 +1652,69 @@ describe('sqlite migrations', () => {
     }
   });
 
+  it('inline bodies stored under text ids keep their bytes under integer ids; body indexes hold file bodies only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-int-'));
+    try {
+      const before = MIGRATIONS.findIndex((m) => m.includes('inline_bodies_int'));
+      assert.ok(before > 0);
+      const raw = new Database(join(dir, 'metadata.sqlite'));
+      for (const m of MIGRATIONS.slice(0, before)) raw.exec(m);
+      raw.pragma(`user_version = ${before}`);
+      raw.prepare("INSERT INTO buckets (name, region, created_at, owner_id, versioning) VALUES ('old', 'us-east-1', 1, 'acct', 'Enabled')").run();
+      const body = raw.prepare('INSERT INTO inline_bodies (id, data) VALUES (?, ?)');
+      // Text ids in no particular order: each must keep its own bytes.
+      for (const [id, data] of [['zz-current', 'current'], ['aa-old', 'old version'], ['mm-part', 'part one']]) body.run(id, Buffer.from(data));
+      raw
+        .prepare("INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, body_kind, body_id, version_key, null_version) VALUES (1, 'k', 7, '\"c\"', 2000, 'STANDARD', '{}', 'inline', 'zz-current', 'v2', 0)")
+        .run();
+      raw
+        .prepare("INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, body_kind, body_id, version_key, null_version) VALUES (1, 'f', 3, '\"f\"', 2000, 'STANDARD', '{}', 'file', 'file-1', 'v3', 0)")
+        .run();
+      raw
+        .prepare("INSERT INTO object_versions (bucket_id, key, version_key, null_version, delete_marker, size, etag, last_modified, storage_class, headers, body_kind, body_id, noncurrent_since) VALUES (1, 'k', 'v9', 0, 0, 11, '\"o\"', 1000, 'STANDARD', '{}', 'inline', 'aa-old', 2000)")
+        .run();
+      raw.prepare("INSERT INTO uploads (upload_id, bucket_id, key, initiated, storage_class, headers) VALUES ('u1', 1, 'm', 1, 'STANDARD', '{}')").run();
+      raw.prepare("INSERT INTO parts (upload_id, part_number, size, etag, last_modified, body_kind, body_id) VALUES ('u1', 1, 8, '\"p\"', 1, 'inline', 'mm-part')").run();
+      raw.close();
+
+      const store = new SqliteMetadataStore(dir);
+      try {
+        const s = store.s3;
+        const b = (await s.getBucket('old'))!;
+        const cur = (await s.getObject(b.id, 'k', { withInline: true }))!;
+        assert.equal(cur.inlineData?.toString(), 'current');
+        assert.match(cur.body.id, /^\d+$/);
+        const page = await s.listVersions(b.id, { prefix: 'k', limit: 10 });
+        const old = page.versions.find((v) => !v.isLatest) as ObjectRecord | undefined;
+        assert.ok(old, 'the old version is listed');
+        assert.equal((await s.readInline(old.body.id))?.toString(), 'old version');
+        const [part] = await s.listParts('u1', { limit: 10 });
+        assert.equal((await s.readInline(part!.body.id))?.toString(), 'part one');
+        assert.equal(await s.hasFileBlob('file-1'), true);
+        // New bodies get ids above the migrated ones, and replacing one frees its row.
+        const v = await store.transaction((tx) => tx.s3.putObject(obj(b.id, 'k', { lastModified: 3000 }), Buffer.from('newest')));
+        const newest = (await s.getObject(b.id, 'k', { withInline: true }))!;
+        assert.equal(newest.inlineData?.toString(), 'newest');
+        assert.ok(Number(newest.body.id) > 3, newest.body.id);
+        assert.notEqual(v.versionId, 'null');
+      } finally {
+        await store.close();
+      }
+      const db = new Database(join(dir, 'metadata.sqlite'));
+      try {
+        const idx = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ('objects_body', 'parts_body', 'object_versions_body')").all() as Array<{ name: string; sql: string }>;
+        assert.equal(idx.length, 3);
+        for (const i of idx) assert.match(i.sql, /WHERE body_kind = 'file'/, i.name);
+        const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file'").all('x') as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+        assert.match(plan, /USING (COVERING )?INDEX objects_body/);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a data dir from before versioning opens with its objects as null versions, bodies intact', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-'));
     try {

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetadataStore } from '../../src/storage/sqlite.js';
 import { Checkpointer } from '../../src/storage/checkpointer.js';
-import { inlineBodyId } from '../../src/util/ids.js';
 import type { ObjectRecord } from '../../src/storage/metadata.js';
 
 /**
@@ -46,7 +45,7 @@ describe('WAL restarts under steady writes', () => {
               size: body.length,
               etag: `"${createHash('md5').update(body).digest('hex')}"`,
               lastModified: Date.now(),
-              body: { kind: 'inline', id: inlineBodyId() },
+              body: { kind: 'inline', id: '' },
               storageClass: 'STANDARD',
               headers: {},
               versionId: 'null',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../server/context.js';
 import type { PartRecord, UploadRecord, BucketRecord } from '../../storage/metadata.js';
 import { now } from '../../util/clock.js';
-import { inlineBodyId, uploadId as newUploadId } from '../../util/ids.js';
+import { uploadId as newUploadId } from '../../util/ids.js';
 import { createChecksum, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
@@ -96,7 +96,7 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
 /** Parts are stored as they arrive: an SSE-C upload's encrypted with the key each part brings (sse-c.ts). */
 async function storePart(ctx: RequestContext, upload: UploadRecord, partNumber: number, body: Awaited<ReturnType<typeof receiveBody>>): Promise<PartRecord> {
   const { blobs, store } = ctx.runtime;
-  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: inlineBodyId() };
+  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: '' }; // the store gives it its id
   const part: PartRecord = {
     uploadId: upload.uploadId,
     partNumber,

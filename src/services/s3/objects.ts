@@ -3,7 +3,6 @@ import type { RequestContext } from '../../server/context.js';
 import type { BucketRecord, DeleteObjectResult, ObjectRecord, PutCondition, Transaction, VersionRecord, VersioningStatus } from '../../storage/metadata.js';
 import { etagMatches } from '../../storage/sqlite.js';
 import { now } from '../../util/clock.js';
-import { inlineBodyId } from '../../util/ids.js';
 import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors, fromStoreError } from './errors.js';
 import { STORAGE_CLASSES, requireBucket, validateKey } from './common.js';
@@ -138,7 +137,7 @@ export async function commitObject(
   const { blobs, store } = ctx.runtime;
   const body: ObjectRecord['body'] = received.temp
     ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) }
-    : { kind: 'inline', id: inlineBodyId() };
+    : { kind: 'inline', id: '' }; // the store gives it its id
   const rec: ObjectRecord = {
     bucketId: bucket.id,
     key,

@@ -86,8 +86,15 @@ export class RestRouter {
     // "/bucket/" addresses the bucket, not an empty key.
     if (parts.length === 2 && parts[1] === '') parts.pop();
     if (parts.length === 1 && parts[0] === '') parts.pop();
+    // S3 has ~30 routes a method, most told apart by a query literal (?tagging, ?acl…):
+    // those checks come first, and labels are built only for the route that matches
+    // (the path walk with a labels object per route was ~1.6 µs of every PUT).
     outer: for (const r of routes) {
-      const labels: Record<string, string> = {};
+      for (const [k, v] of r.literalQuery) {
+        if (v === undefined ? !ctx.hasQuery(k) : ctx.queryParam(k) !== v) continue outer;
+      }
+      for (const k of r.requiredQuery) if (!ctx.hasQuery(k)) continue outer;
+      for (const h of r.requiredHeaders) if (ctx.headers[h] === undefined) continue outer;
       let i = 0;
       for (const seg of r.segments) {
         if ('literal' in seg) {
@@ -95,23 +102,24 @@ export class RestRouter {
           i++;
         } else if (seg.greedy) {
           if (i >= parts.length) continue outer;
-          labels[seg.label] = parts.slice(i).join('/');
           i = parts.length;
         } else {
           if (i >= parts.length || parts[i] === '') continue outer;
-          labels[seg.label] = parts[i]!;
           i++;
         }
       }
       if (i !== parts.length) continue;
-      for (const [k, v] of r.literalQuery) {
-        if (v === undefined ? !ctx.hasQuery(k) : ctx.queryParam(k) !== v) continue outer;
-      }
-      for (const k of r.requiredQuery) if (!ctx.hasQuery(k)) continue outer;
-      for (const h of r.requiredHeaders) if (ctx.headers[h] === undefined) continue outer;
-      for (const k of Object.keys(labels)) {
+      const labels: Record<string, string> = {};
+      i = 0;
+      for (const seg of r.segments) {
+        if ('literal' in seg) {
+          i++;
+          continue;
+        }
+        const raw = seg.greedy ? parts.slice(i).join('/') : parts[i]!;
+        i = seg.greedy ? parts.length : i + 1;
         try {
-          labels[k] = uriDecode(labels[k]!);
+          labels[seg.label] = uriDecode(raw);
         } catch {
           throw CommonErrors.InvalidURI({ URI: path });
         }

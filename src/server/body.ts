@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CommonErrors } from '../protocol/errors.js';
+import { sha256Hex } from '../util/digest.js';
 
 /**
  * Request-body helpers. Everything is an AsyncIterable<Buffer> so stages compose without
@@ -77,7 +78,7 @@ export async function* smallBody(req: IncomingMessage, expectedHex: string | und
     req.once('close', onClose);
   });
   if (expectedHex !== undefined) {
-    const got = createHash('sha256').update(body).digest('hex');
+    const got = sha256Hex(body);
     if (got !== expectedHex.toLowerCase()) {
       throw CommonErrors.XAmzContentSHA256Mismatch({ ClientComputedContentSHA256: expectedHex, S3ComputedContentSHA256: got });
     }

@@ -1,5 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { CommonErrors } from '../errors.js';
+import { sha256Hex } from '../../util/digest.js';
 
 /**
  * SigV4 building blocks shared by verification (server) and signing (tests, bench).
@@ -7,9 +8,7 @@ import { CommonErrors } from '../errors.js';
  */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex };
 
 export function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { md5Raw as md5Of } from '../../util/digest.js';
 import type { FileHandle } from 'node:fs/promises';
 import { S3Errors } from './errors.js';
 import { createChecksum, DIGEST_BYTES, type Checksum, type ChecksumAlgorithm } from '../../util/checksums.js';
@@ -54,7 +55,10 @@ export async function receiveBody(
   if (!expected.encrypt && (expected.sizeHint ?? 0) >= OFF_THREAD_MIN && (expected.sizeHint ?? 0) > inlineMax && md5WorkerUsable()) {
     return receiveLargeBody(source, blobs, expected, maxSize);
   }
-  const md5 = createHash('md5');
+  // The MD5 object is made at the second piece: a body in one piece (small bodies, read
+  // whole) is hashed in one call.
+  let md5: Hash | undefined;
+  let first: Buffer | undefined;
   const sum: Checksum | undefined = expected.checksumAlgorithm ? createChecksum(expected.checksumAlgorithm) : undefined;
   let size = 0;
   let pending: Buffer[] = [];
@@ -74,7 +78,9 @@ export async function receiveBody(
     for await (const plain of source) {
       size += plain.length;
       if (size > maxSize) throw S3Errors.EntityTooLarge({ ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
-      md5.update(plain);
+      if (md5) md5.update(plain);
+      else if (first === undefined) first = plain;
+      else md5 = createHash('md5').update(first).update(plain);
       sum?.update(plain);
       let chunk = plain;
       if (cipher) {
@@ -104,7 +110,7 @@ export async function receiveBody(
       await writeAll(temp.handle, pending);
       pending = [];
     }
-    const md5Raw = md5.digest();
+    const md5Raw = md5 ? md5.digest() : md5Of(first ?? EMPTY);
     const checksum = checkDigests(expected, md5Raw, sum);
     return {
       size,
@@ -122,6 +128,7 @@ export async function receiveBody(
 }
 
 const WRITE_BATCH = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The Content-MD5 and the requested checksum, checked against what was computed. */
 function checkDigests(expected: ExpectedDigests, md5Raw: Buffer, sum: Checksum | undefined): ReceivedBody['checksum'] {

@@ -22,7 +22,8 @@
  *                warms up the target, so every target lists the same bucket size.
  *   big PUT/GET  one 256 MiB object on one connection, streamed (never buffered):
  *                MiB/s - the streaming path, checksums and disk I/O. PUT then GET, three
- *                times (BENCH_BIG_RUNS); the median of each.
+ *                times (BENCH_BIG_RUNS); the median of each. A `sync` first, so
+ *                the earlier phases' dirty pages are not written back meanwhile.
  *   1M bucket    Nimbus only, last (so it cannot change the numbers above): the issue's
  *                "a bucket of 1,000,000 objects: the first ListObjectsV2 page and a page
  *                deep in the key space each in <= 5 ms of server time, and the PUT rate at
@@ -514,6 +515,10 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
       if (phase === 'DELETE' && r.exhausted) res.note(`DELETE ran out of objects after ${r.elapsedS.toFixed(2)} s (rate is over that time)`);
     }
 
+    // The earlier phases leave up to a few hundred MB of dirty pages, which the kernel
+    // writes back ~30 s later: in the middle of this phase for some targets and not others
+    // (256 MiB GET after the same PUT measured 1.3 to 3.7 GiB/s). Flushed first, for all.
+    spawnSync('sync', [], { stdio: 'ignore', timeout: 60_000 });
     await bigTransfers(t, res, prof);
     await signatureSanity(client, res);
     // Last, so that a million rows in the database cannot change the numbers above.
@@ -1085,7 +1090,7 @@ async function main(): Promise<void> {
       `- idle RSS: VmRSS of the target's process tree after start-up and a 1 s pause.`,
       `- PUT/GET/HEAD/DELETE: 4 KiB objects with random keys, ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s per phase, each after ${WARMUP_MS / 1000} s of the same load untimed (DELETE: ${Math.min(WARMUP_MS, DELETE_WARMUP_MS) / 1000} s, as it uses up objects; the first second of a fresh process is mostly JIT warm-up); ops/s and p50/p99 latency.`,
       `- LIST: ListObjectsV2 (\`GET /bench?list-type=2&max-keys=1000\`, then the continuation token) over a bucket holding exactly ${LIST_KEYS} keys, ${CONCURRENCY} clients; pages/s.`,
-      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key (one sample of under a second swung by ±30% between runs).`,
+      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key (one sample of under a second swung by ±30% between runs), after a \`sync\` so that no target's transfers share the disk with the kernel's writeback of the earlier phases.`,
       ...(MILLION > 0
         ? [
             `- ${ML} bucket (Nimbus only): PUT 4 KiB objects for ${MILLION_PUT_MS / 1000} s into an empty bucket; fill a bucket with ${MILLION} objects of ${MILLION_BODY.length} B (keys \`k/0000000000\` upwards, ${CONCURRENCY} clients, over HTTP); on one connection, ${MILLION_LIST_SAMPLES} sequential ListObjectsV2 pages of 1000 keys (after ${MILLION_LIST_WARMUP} untimed) for the first page, for start-after keys 65-75% of the way in and for a continuation-token walk from 70% (the deep row is the slower p50 of the two); then PUT 4 KiB for ${MILLION_PUT_MS / 1000} s again with new keys between the filled ones. The target: both pages <= ${MILLION_LIST_MAX_MS} ms of server time, PUT rate at ${ML} / empty >= ${MILLION_PUT_RATIO_MIN}. The server sends no timing header, so the LIST times are client latencies on loopback, an upper bound of server time.`,

@@ -331,13 +331,20 @@ function setRequestIds(ctx: RequestContext, service: ServiceDef | undefined): vo
   }
 }
 
+/** String bodies longer than this are encoded to bytes once before sending. */
+const ENCODE_ONCE_CHARS = 16 * 1024;
+
 async function send(ctx: RequestContext, spec: ResponseSpec): Promise<void> {
   const { res } = ctx;
   ctx.responseAt = performance.now();
   res.statusCode = spec.status;
   for (const [k, v] of Object.entries(spec.headers)) res.setHeader(k, v);
-  const body = spec.body;
+  let body = spec.body;
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    // A large document (a 1000-key listing is ~300 KB of XML built by concatenation) is
+    // encoded once: Buffer.byteLength for Content-Length and the socket write each walked
+    // the whole string (~435 and ~300 µs of a LIST page in the profile).
+    if (typeof body === 'string' && body.length > ENCODE_ONCE_CHARS) body = Buffer.from(body, 'utf8');
     if (ctx.method !== 'HEAD' && !res.hasHeader('content-length')) res.setHeader('content-length', body === undefined ? 0 : Buffer.byteLength(body));
     endResponse(ctx, ctx.method === 'HEAD' ? undefined : body);
     return;

@@ -517,12 +517,13 @@ class SqliteS3Repository implements S3Repository {
   private readonly snapshot: <T>(read: () => T) => T;
 
   /**
-   * `buckets`: on the read connection, the cache getBucket answers from; on the write
-   * connection, the same cache, cleared by the writes to `buckets`.
+   * `shared` with the store's other repository: `cache`, on the read connection the cache
+   * getBucket answers from, on the write connection the same cache, cleared by the writes
+   * to `buckets`; `inlineIds`, the inline body id counter.
    */
   constructor(
     db: Database.Database,
-    private readonly buckets: { cache: BucketCache; reads: boolean; inlineIds: InlineIds },
+    private readonly shared: { cache: BucketCache; reads: boolean; inlineIds: InlineIds },
   ) {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
@@ -635,12 +636,12 @@ class SqliteS3Repository implements S3Repository {
       setCurrentClass: p('UPDATE objects SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       setVersionClass: p('UPDATE object_versions SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ? AND delete_marker = 0'),
     };
-    if (buckets.inlineIds.last < 0) buckets.inlineIds.last = (this.st.maxInline!.get() as number | null) ?? 0;
+    if (shared.inlineIds.last < 0) shared.inlineIds.last = (this.st.maxInline!.get() as number | null) ?? 0;
   }
 
   /** Stores an inline body under a new id, which it writes into `ref` (callers pass a placeholder). */
   private insertInline(ref: { id: string }, data: Buffer): void {
-    const id = ++this.buckets.inlineIds.last;
+    const id = ++this.shared.inlineIds.last;
     this.st.insertInline!.run(id, data);
     ref.id = String(id);
   }
@@ -657,18 +658,18 @@ class SqliteS3Repository implements S3Repository {
   }
 
   private bucketsChanged(): void {
-    this.buckets.cache.clear();
-    this.buckets.cache.dirty = true;
+    this.shared.cache.clear();
+    this.shared.cache.dirty = true;
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
-    if (this.buckets.reads) {
-      const hit = this.buckets.cache.get(name);
+    if (this.shared.reads) {
+      const hit = this.shared.cache.get(name);
       if (hit) return hit;
     }
     const t = this.st.getBucket!.get(name) as [number, string, string, number, string, VersioningStatus | null] | undefined;
     const b = t && toBucket({ id: t[0], name: t[1], region: t[2], created_at: t[3], owner_id: t[4], versioning: t[5] });
-    if (b && this.buckets.reads) this.buckets.cache.set(b);
+    if (b && this.shared.reads) this.shared.cache.set(b);
     return b;
   }
 

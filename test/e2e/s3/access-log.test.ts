@@ -18,11 +18,11 @@ import {
   PutBucketLoggingCommand,
   GetBucketLoggingCommand,
   PutBucketLifecycleConfigurationCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { aws, requireAwsCli } from '../../helpers/python.js';
 import { hostRequest } from '../../helpers/http.js';
 
@@ -41,19 +41,6 @@ const ROOT_CANONICAL = /^[0-9a-f]{52}000000000000$/;
 
 const client = (url: string, extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {}) =>
   new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true, ...extra });
-
-async function expectError(p: Promise<unknown>, name: string, status: number, message?: string): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    if (message !== undefined) assert.equal(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

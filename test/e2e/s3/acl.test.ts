@@ -30,7 +30,6 @@ import {
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
   DeletePublicAccessBlockCommand,
-  S3ServiceException,
   type Grant,
   type ObjectOwnership,
 } from '@aws-sdk/client-s3';
@@ -38,6 +37,7 @@ import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPabCommand, D
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 import { canonicalUserId } from '../../../src/services/s3/common.js';
 
@@ -65,20 +65,6 @@ const track = <T extends { destroy(): void }>(c: T): T => (clients.push(c), c);
 const s3As = (c: Creds) => track(new S3Client({ endpoint: server.url, region: REGION, credentials: c, forcePathStyle: true }));
 let s3: S3Client;
 let s3B: S3Client;
-
-async function expectError(p: Promise<unknown>, name: string, status: number, message?: string | RegExp): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 /** Grants as comparable strings: "<who> <permission>". */
 function grants(list: Grant[] | undefined): string[] {

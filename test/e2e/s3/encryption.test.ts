@@ -25,10 +25,10 @@ import {
   ListObjectsV2Command,
   DeleteObjectCommand,
   PutBucketPolicyCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 import { hmac, signingKey } from '../../../src/protocol/sigv4/canonical.js';
@@ -43,19 +43,6 @@ import { hmac, signingKey } from '../../../src/protocol/sigv4/canonical.js';
 let server: TestServer;
 let s3: S3Client;
 const ACCOUNT = '000000000000';
-
-async function expectError(p: Promise<unknown>, name: string | undefined, status: number, message?: RegExp): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    if (name !== undefined) assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata?.httpStatusCode, status, `${err.name}: ${err.message}`);
-    if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${name ?? status}`);
-}
 
 const md5Hex = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const md5B64 = (b: Buffer) => createHash('md5').update(b).digest('base64');

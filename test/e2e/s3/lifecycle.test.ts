@@ -26,6 +26,7 @@ import {
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, requireAwsCli } from '../../helpers/python.js';
 
@@ -42,20 +43,6 @@ let server: TestServer;
 let s3: S3Client;
 
 const client = (url: string) => new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
-
-async function expectError(p: Promise<unknown>, name: string, status: number, message?: string | RegExp): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

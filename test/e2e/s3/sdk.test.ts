@@ -20,12 +20,12 @@ import {
   GetBucketLocationCommand,
   GetObjectAttributesCommand,
   paginateListObjectsV2,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send, errorCode } from '../../helpers/sign.js';
 
 /**
@@ -38,19 +38,6 @@ let vhost: S3Client;
 
 function md5(b: Buffer): string {
   return createHash('md5').update(b).digest('hex');
-}
-
-/** `name` undefined: only the status is checked (a 304 has no body, so SDKs cannot name it). */
-async function expectError(p: Promise<unknown>, name: string | undefined, status: number): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    if (name !== undefined) assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    return err;
-  }
-  assert.fail(`expected ${name}`);
 }
 
 before(async () => {

@@ -26,6 +26,7 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 import { hmac, signingKey } from '../../../src/protocol/sigv4/canonical.js';
@@ -48,19 +49,6 @@ let s3: S3Client;
 
 function client(url: string, offsetMs = 0): S3Client {
   return new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true, systemClockOffset: offsetMs });
-}
-
-async function expectError(p: Promise<unknown>, name: string | undefined, status: number, message?: RegExp): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    if (name !== undefined) assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata?.httpStatusCode, status, `${err.name}: ${err.message}`);
-    if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${name ?? status}`);
 }
 
 const text = (o: { Body?: { transformToString(): Promise<string> } }) => o.Body!.transformToString();

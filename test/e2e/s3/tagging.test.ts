@@ -23,11 +23,11 @@ import {
   CompleteMultipartUploadCommand,
   PutBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
-  S3ServiceException,
   type Tag,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 
@@ -41,22 +41,6 @@ import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 let server: TestServer;
 let s3: S3Client;
 const B = 'tags';
-
-async function expectError(p: Promise<unknown>, name: string, status: number, message?: string | RegExp): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    if (message !== undefined) {
-      if (typeof message === 'string') assert.equal(err.message, message);
-      else assert.match(err.message, message);
-    }
-    return err;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 const tagSet = (o: Record<string, string>): Tag[] => Object.entries(o).map(([Key, Value]) => ({ Key, Value }));
 const tagsOf = async (Key: string, VersionId?: string, Bucket = B) => (await s3.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId }))).TagSet;

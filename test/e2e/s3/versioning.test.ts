@@ -22,11 +22,11 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
   CompleteMultipartUploadCommand,
-  S3ServiceException,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/assert.js';
 import { send, errorCode } from '../../helpers/sign.js';
 import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
 
@@ -39,19 +39,6 @@ import { aws, awsFails, requireAwsCli } from '../../helpers/python.js';
  */
 let server: TestServer;
 let s3: S3Client;
-
-/** `name` undefined: only the status is checked (a HEAD error has no body for the SDK to name). */
-async function expectError(p: Promise<unknown>, name: string | undefined, status: number): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    if (name !== undefined) assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.$metadata.httpStatusCode, status);
-    return err;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 async function text(b: { Body?: { transformToString(): Promise<string> } }): Promise<string> {
   return b.Body!.transformToString();

@@ -184,10 +184,12 @@ export interface ListObjectsQuery {
   /** Exclusive lower bound (StartAfter, marker, continuation). */
   after?: string;
   limit: number;
+  /** Also read each object's versionId (left undefined otherwise). */
+  versionIds?: boolean;
 }
 
 /** What a listing shows of an object: no headers, body or encryption (not read for listings). */
-export type ListedObject = Pick<ObjectRecord, 'bucketId' | 'key' | 'size' | 'etag' | 'lastModified' | 'storageClass' | 'checksum' | 'versionId' | 'restore'>;
+export type ListedObject = Pick<ObjectRecord, 'bucketId' | 'key' | 'size' | 'etag' | 'lastModified' | 'storageClass' | 'checksum' | 'restore'> & { versionId?: string };
 
 export interface ListObjectsPage {
   objects: ListedObject[];

@@ -37,14 +37,16 @@ function entry(rec: ListedObject, enc: (s: string) => string | undefined, owner:
   };
 }
 
-async function page(ctx: RequestContext, input: Input, after: string | undefined, limit: number) {
+async function page(ctx: RequestContext, input: Input, after: string | undefined, limit: number, withOwner: boolean) {
   const bucket = await requireBucket(ctx, input.Bucket);
   const prefix = input.Prefix ?? '';
   const delimiter = input.Delimiter || undefined;
   // The bucket owner (always with BucketOwnerEnforced, the default), or each object's owner.
   const objectOwner = await objectOwners(ctx, bucket);
   if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined, objectOwner };
-  return { ...(await ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit })), objectOwner };
+  // Per-object owners are looked up by version: only then does the listing read version ids.
+  const versionIds = withOwner && !objectOwner.constant;
+  return { ...(await ctx.runtime.store.s3.listObjects(bucket.id, { prefix, delimiter, after, limit, versionIds })), objectOwner };
 }
 
 async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => string | undefined, withOwner: boolean, optional?: unknown) {
@@ -52,7 +54,7 @@ async function entries(p: Awaited<ReturnType<typeof page>>, enc: (s: string) => 
   const out = [];
   // One owner for the whole bucket (BucketOwnerEnforced, the default): no await per entry.
   const owner = withOwner ? p.objectOwner.constant : undefined;
-  for (const o of p.objects) out.push(entry(o, enc, withOwner ? (owner ?? (await p.objectOwner(o.key, o.versionId))) : undefined, optional));
+  for (const o of p.objects) out.push(entry(o, enc, withOwner ? (owner ?? (await p.objectOwner(o.key, o.versionId!))) : undefined, optional));
   return out;
 }
 
@@ -61,7 +63,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
   const limit = maxKeys(input.MaxKeys);
   let after: string | undefined = input.StartAfter;
   if (input.ContinuationToken !== undefined) after = decodeToken(input.ContinuationToken, 'continuation token');
-  const p = await page(ctx, input, after, limit);
+  const p = await page(ctx, input, after, limit, input.FetchOwner === true);
   return {
     Name: input.Bucket,
     Prefix: enc(input.Prefix ?? ''),
@@ -81,7 +83,7 @@ export async function listObjectsV2(input: Input, ctx: RequestContext) {
 export async function listObjects(input: Input, ctx: RequestContext) {
   const enc = encoder(input.EncodingType);
   const limit = maxKeys(input.MaxKeys);
-  const p = await page(ctx, input, input.Marker || undefined, limit);
+  const p = await page(ctx, input, input.Marker || undefined, limit, true);
   return {
     Name: input.Bucket,
     Prefix: enc(input.Prefix ?? ''),

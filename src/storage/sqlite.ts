@@ -391,6 +391,7 @@ type ObjectTuple = [number, string, number, string, number, string, string, stri
 const LISTED_COLUMNS = 'key, size, etag, last_modified, storage_class, checksum, restore';
 const LISTED_WITH_VERSION = `${LISTED_COLUMNS}, CASE WHEN null_version THEN 'null' ELSE version_key END`;
 type ListedTuple = [string, number, string, number, string, string | null, string | null, string?];
+type Listing = { from: Statement; after: Statement };
 
 function tupleToListed(bucketId: number, t: ListedTuple): ListedObject {
   return {
@@ -514,6 +515,8 @@ type InlineIds = { last: number };
 
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
+  /** listObjects' statements, without and with the version id column. */
+  private readonly listing: { plain: Listing; withVersions: Listing };
   /** Lifecycle's reads by age and its storage-class writes. */
   private readonly lc: Record<string, Statement>;
   /** Runs reads in one read transaction: one snapshot (a savepoint inside a write transaction). */
@@ -531,6 +534,12 @@ class SqliteS3Repository implements S3Repository {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
     const p = (sql: string) => db.prepare(sql);
+    // A listing page: from a key (inclusive), or after one (exclusive) and from the prefix.
+    const listing = (columns: string): Listing => ({
+      from: p(`SELECT ${columns} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
+      after: p(`SELECT ${columns} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
+    });
+    this.listing = { plain: listing(LISTED_COLUMNS), withVersions: listing(LISTED_WITH_VERSION) };
     this.st = {
       insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),
       // Every S3 request reads its bucket: a raw row, like the object reads.
@@ -592,10 +601,6 @@ class SqliteS3Repository implements S3Repository {
       maxInline: p('SELECT max(id) FROM inline_bodies').pluck(),
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
-      listAfter: p(`SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
-      listFrom: p(`SELECT ${LISTED_COLUMNS} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
-      listAfterVersioned: p(`SELECT ${LISTED_WITH_VERSION} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
-      listFromVersioned: p(`SELECT ${LISTED_WITH_VERSION} FROM objects WHERE bucket_id = ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
       readObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ?`).raw(true),
       // GetObject: the record and its inline body in one statement (one read transaction).
       readObjectInline: p(
@@ -1026,9 +1031,9 @@ class SqliteS3Repository implements S3Repository {
       }
     }
     const batch = Math.min(limit + 1, 1001);
-    const [listFrom, listAfter] = q.versionIds ? [this.st.listFromVersioned!, this.st.listAfterVersioned!] : [this.st.listFrom!, this.st.listAfter!];
+    const list = q.versionIds ? this.listing.withVersions : this.listing.plain;
     for (;;) {
-      const rows = (from !== undefined ? listFrom.all(bucketId, from, batch) : listAfter.all(bucketId, after, prefix, batch)) as ListedTuple[];
+      const rows = (from !== undefined ? list.from.all(bucketId, from, batch) : list.after.all(bucketId, after, prefix, batch)) as ListedTuple[];
       if (rows.length === 0) return { objects, commonPrefixes, isTruncated: false, last };
       let jumped = false;
       for (const r of rows) {

@@ -67,6 +67,16 @@ function clean<T>(v: T): T {
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = clean(x);
   return out as T;
 }
+/** A database in `dir` with the migrations before the first one containing `marker` applied. */
+function schemaBefore(dir: string, marker: string): InstanceType<typeof Database> {
+  const upTo = MIGRATIONS.findIndex((m) => m.includes(marker));
+  assert.ok(upTo > 0, `no migration after the first contains ${marker}`);
+  const raw = new Database(join(dir, 'metadata.sqlite'));
+  for (const m of MIGRATIONS.slice(0, upTo)) raw.exec(m);
+  raw.pragma(`user_version = ${upTo}`);
+  return raw;
+}
+
 function sameRecord(actual: unknown, expected: unknown, message?: string): void {
   assert.deepEqual(clean(actual), clean(expected), message);
 }
@@ -1658,11 +1668,7 @@ describe('sqlite migrations', () => {
   it('inline bodies stored under text ids keep their bytes under integer ids; body indexes hold file bodies only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-int-'));
     try {
-      const before = MIGRATIONS.findIndex((m) => m.includes('inline_bodies_int'));
-      assert.ok(before > 0);
-      const raw = new Database(join(dir, 'metadata.sqlite'));
-      for (const m of MIGRATIONS.slice(0, before)) raw.exec(m);
-      raw.pragma(`user_version = ${before}`);
+      const raw = schemaBefore(dir, 'inline_bodies_int');
       raw.prepare("INSERT INTO buckets (name, region, created_at, owner_id, versioning) VALUES ('old', 'us-east-1', 1, 'acct', 'Enabled')").run();
       const body = raw.prepare('INSERT INTO inline_bodies (id, data) VALUES (?, ?)');
       // Text ids in no particular order: each must keep its own bytes.
@@ -1721,12 +1727,8 @@ describe('sqlite migrations', () => {
   it('a data dir from before versioning opens with its objects as null versions, bodies intact', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nimbus-migrate-'));
     try {
-      // Build the schema as it was before the versioning migration, with data in it.
-      const before = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE object_versions'));
-      assert.ok(before > 0);
-      const raw = new Database(join(dir, 'metadata.sqlite'));
-      for (const m of MIGRATIONS.slice(0, before)) raw.exec(m);
-      raw.pragma(`user_version = ${before}`);
+      // The schema as it was before the versioning migration, with data in it.
+      const raw = schemaBefore(dir, 'CREATE TABLE object_versions');
       raw.prepare("INSERT INTO buckets (name, region, created_at, owner_id) VALUES ('old', 'us-east-1', 1, 'acct')").run();
       const insert = raw.prepare(
         "INSERT INTO objects (bucket_id, key, size, etag, last_modified, storage_class, headers, checksum, body_kind, body_id, parts) VALUES (1, ?, 3, ?, 1000, 'STANDARD', '{}', NULL, ?, ?, NULL)",

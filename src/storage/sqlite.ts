@@ -31,6 +31,7 @@ import { log } from '../util/log.js';
 import { versionId as newVersionId } from '../util/ids.js';
 import { SqliteLogsRepository } from './sqlite-logs.js';
 import { Checkpointer } from './checkpointer.js';
+import { BodyLog, isLogId, parseLogId, segmentRange } from './body-log.js';
 
 /**
  * SQLite metadata store (better-sqlite3, WAL). WAL with synchronous=NORMAL survives
@@ -222,6 +223,13 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX objects_body ON objects(body_id) WHERE body_kind = 'file';
    DROP INDEX parts_body;
    CREATE INDEX parts_body ON parts(body_id) WHERE body_kind = 'file';`,
+  // Small bodies in the body log (body-log.ts): the records name them by position, and
+  // these indexes find the ones still alive in a segment (an id range) when its space is
+  // reclaimed. Ids only grow, so each write adds to the right edge. Older inline bodies
+  // (decimal ids, in inline_bodies) stay where they are and sort before every log id.
+  `CREATE INDEX objects_inline ON objects(body_id) WHERE body_kind = 'inline';
+   CREATE INDEX object_versions_inline ON object_versions(body_id) WHERE body_kind = 'inline';
+   CREATE INDEX parts_inline ON parts(body_id) WHERE body_kind = 'inline';`,
 ];
 
 class SqliteDocumentRepository implements DocumentRepository {
@@ -505,13 +513,10 @@ class BucketCache {
   }
 }
 
-/**
- * The last inline body id handed out, shared by a store's repositories (-1: not read yet).
- * Ids only go up while the process runs, so a record read before its body was replaced can
- * never find another object's body under its id (SQLite itself would reuse the largest
- * rowid once that row is deleted).
- */
-type InlineIds = { last: number };
+/** The tables whose rows name bodies, as `moveLogBodies` re-points them. */
+const BODY_TABLES = ['objects', 'object_versions', 'parts'] as const;
+/** Ids read per statement when measuring a segment's live bytes. */
+const LIVE_SCAN_BATCH = 1000;
 
 class SqliteS3Repository implements S3Repository {
   private readonly st: Record<string, Statement>;
@@ -525,11 +530,11 @@ class SqliteS3Repository implements S3Repository {
   /**
    * `shared` with the store's other repository: `cache`, on the read connection the cache
    * getBucket answers from, on the write connection the same cache, cleared by the writes
-   * to `buckets`; `inlineIds`, the inline body id counter.
+   * to `buckets`; `log`, where small bodies are (body-log.ts).
    */
   constructor(
-    db: Database.Database,
-    private readonly shared: { cache: BucketCache; reads: boolean; inlineIds: InlineIds },
+    private readonly db: Database.Database,
+    private readonly shared: { cache: BucketCache; reads: boolean; log: BodyLog },
   ) {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
@@ -597,10 +602,13 @@ class SqliteS3Repository implements S3Repository {
       putAttrs: p('INSERT INTO object_attrs (bucket_id, key, version_key, attrs) VALUES (?, ?, ?, ?) ON CONFLICT (bucket_id, key, version_key) DO UPDATE SET attrs = excluded.attrs'),
       deleteAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       deleteBucketAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ?'),
-      insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
-      maxInline: p('SELECT max(id) FROM inline_bodies').pluck(),
+      // Bodies from before the body log, by their decimal ids.
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
+      // Whether a row still names a log body (readInline answers only for those).
+      logReferenced: p(
+        "SELECT 1 FROM objects WHERE body_kind = 'inline' AND body_id = ? UNION ALL SELECT 1 FROM object_versions WHERE body_kind = 'inline' AND body_id = ? UNION ALL SELECT 1 FROM parts WHERE body_kind = 'inline' AND body_id = ? LIMIT 1",
+      ).pluck(),
       readObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ?`).raw(true),
       // GetObject: the record and its inline body in one statement (one read transaction).
       readObjectInline: p(
@@ -646,14 +654,23 @@ class SqliteS3Repository implements S3Repository {
       setCurrentClass: p('UPDATE objects SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       setVersionClass: p('UPDATE object_versions SET storage_class = ? WHERE bucket_id = ? AND key = ? AND version_key = ? AND delete_marker = 0'),
     };
-    if (shared.inlineIds.last < 0) shared.inlineIds.last = (this.st.maxInline!.get() as number | null) ?? 0;
+    this.logBodies = {
+      range: BODY_TABLES.map((t) => p(`SELECT body_id FROM ${t} WHERE body_kind = 'inline' AND body_id >= ? AND body_id < ? ORDER BY body_id LIMIT ?`).pluck()),
+      repoint: BODY_TABLES.map((t) => p(`UPDATE ${t} SET body_id = ? WHERE body_kind = 'inline' AND body_id = ?`)),
+    };
   }
 
-  /** Stores an inline body under a new id, which it writes into `ref` (callers pass a placeholder). */
+  /** Per body table: a segment's ids in order, and the statement that re-points one. */
+  private readonly logBodies: { range: Statement[]; repoint: Statement[] };
+
+  /**
+   * Stores a small body in the body log under a new id, which it writes into `ref`
+   * (callers pass a placeholder). Inside a write transaction the bytes are written before
+   * its COMMIT (the store's drain); outside one (autocommit), at once.
+   */
   private insertInline(ref: { id: string }, data: Buffer): void {
-    const id = ++this.shared.inlineIds.last;
-    this.st.insertInline!.run(id, data);
-    ref.id = String(id);
+    ref.id = this.shared.log.append(data);
+    if (!this.db.inTransaction) this.shared.log.flush();
   }
 
   async createBucket(b: Omit<BucketRecord, 'id'>): Promise<BucketRecord> {
@@ -705,6 +722,7 @@ class SqliteS3Repository implements S3Repository {
       const data = t[t.length - 1] as Buffer | null;
       const rec = tupleToObject(t as unknown as ObjectTuple);
       if (data) rec.inlineData = data;
+      else if (rec.body.kind === 'inline' && isLogId(rec.body.id)) rec.inlineData = this.shared.log.read(rec.body.id);
       return rec;
     }
     const t = this.st.readObject!.get(bucketId, key) as ObjectTuple | undefined;
@@ -729,7 +747,9 @@ class SqliteS3Repository implements S3Repository {
   }
 
   private freeInline(r: { body_kind: string | null; body_id: string | null }): void {
-    if (r.body_kind === 'inline') this.st.deleteInline!.run(r.body_id);
+    if (r.body_kind !== 'inline' || r.body_id === null) return;
+    if (isLogId(r.body_id)) this.shared.log.freed(r.body_id);
+    else this.st.deleteInline!.run(r.body_id);
   }
 
   /** A version removed for good takes its attributes (tags, ACL) with it. */
@@ -1061,9 +1081,60 @@ class SqliteS3Repository implements S3Repository {
     }
   }
 
+  /**
+   * A small body by id, while a row names it: a body deleted or replaced reads as absent,
+   * even though its bytes stay in the log until their segment is reclaimed. In a segment
+   * being reclaimed, any id reads: its live bodies are being copied elsewhere, and a request
+   * may hold an id read before its row was re-pointed.
+   */
   async readInline(id: string): Promise<Buffer | undefined> {
+    if (isLogId(id)) {
+      const p = parseLogId(id);
+      if (!p) return undefined;
+      if (!this.shared.log.retiring(p.segment) && !this.st.logReferenced!.get(id, id, id)) return undefined;
+      return this.shared.log.read(id);
+    }
     const r = this.st.readInline!.get(id) as { data: Buffer } | undefined;
     return r?.data;
+  }
+
+  /**
+   * Bytes of the segment's bodies that rows still name: read in batches, with a turn of the
+   * event loop between them, so it is an estimate while writes go on.
+   */
+  async liveLogBytes(segment: number): Promise<number> {
+    const [lo, hi] = segmentRange(segment);
+    let live = 0;
+    for (const range of this.logBodies.range) {
+      let from = lo;
+      for (;;) {
+        const ids = range.all(from, hi, LIVE_SCAN_BATCH) as string[];
+        for (const id of ids) live += parseLogId(id)?.length ?? 0;
+        if (ids.length < LIVE_SCAN_BATCH) break;
+        from = ids[ids.length - 1]! + '\0';
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return live;
+  }
+
+  /**
+   * Inside a write transaction: copies up to `limit` of the segment's live bodies to the
+   * log's current segment and re-points their rows; returns how many it moved (0: none
+   * left in the segment).
+   */
+  moveLogBodies(segment: number, limit: number): number {
+    const [lo, hi] = segmentRange(segment);
+    let moved = 0;
+    for (let t = 0; t < BODY_TABLES.length && moved < limit; t++) {
+      for (const id of this.logBodies.range[t]!.all(lo, hi, limit - moved) as string[]) {
+        const data = this.shared.log.read(id);
+        if (!data) throw new Error(`body log: ${id} is named by a row but its segment is gone`);
+        this.logBodies.repoint[t]!.run(this.shared.log.append(data), id);
+        moved++;
+      }
+    }
+    return moved;
   }
 
   async getBucketConfig(bucketId: number, name: string): Promise<string | undefined> {
@@ -1099,7 +1170,7 @@ class SqliteS3Repository implements S3Repository {
 
   async putPart(p: PartRecord, inlineBody: Buffer | undefined): Promise<PartRecord | undefined> {
     const prev = this.st.getPart!.get(p.uploadId, p.partNumber) as PartRow | undefined;
-    if (prev?.body_kind === 'inline') this.st.deleteInline!.run(prev.body_id);
+    if (prev) this.freeInline(prev);
     if (inlineBody) this.insertInline(p.body, inlineBody);
     this.st.upsertPart!.run(p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, p.checksum ?? null, p.body.kind, p.body.id);
     return prev && toPart(prev);
@@ -1111,7 +1182,7 @@ class SqliteS3Repository implements S3Repository {
 
   async deleteUpload(uploadId: string): Promise<PartRecord[]> {
     const parts = (this.st.allParts!.all(uploadId) as PartRow[]).map(toPart);
-    for (const p of parts) if (p.body.kind === 'inline') this.st.deleteInline!.run(p.body.id);
+    for (const p of parts) if (p.body.kind === 'inline') this.freeInline({ body_kind: 'inline', body_id: p.body.id });
     this.st.deleteParts!.run(uploadId);
     this.st.deleteUpload!.run(uploadId);
     return parts;
@@ -1187,6 +1258,10 @@ const BACKSTOP_CHECKPOINT_PAGES = 16384;
 /** How much of the database file each connection maps (address space, not memory). */
 const MMAP_BYTES = 1 << 30;
 
+/** How often the body log's space is reclaimed, and how many bodies one write transaction moves. */
+const COMPACT_EVERY_MS = 5000;
+const COMPACT_BATCH = 256;
+
 /** Writes in one group commit at most (a bound on how long one COMMIT keeps the others waiting). */
 const MAX_BATCH = 256;
 
@@ -1220,7 +1295,12 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly writeLogs: LogsRepository;
   private readonly queue: Pending[] = [];
   private readonly bucketCache = new BucketCache();
-  private readonly inlineIds: InlineIds = { last: -1 };
+  /** Small bodies (body-log.ts). */
+  private readonly bodyLog: BodyLog;
+  /** The body log's space reclaiming: a timer, and the pass in progress. */
+  private compactTimer?: NodeJS.Timeout;
+  private compaction?: Promise<void>;
+  private closing = false;
   private readonly checkpointer: Checkpointer;
   private draining = false;
   /** Writes wait for a WAL restart (`holdForRestart`). */
@@ -1232,8 +1312,13 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  /** `restartFrames`: the WAL size (in pages) from which it is restarted (tests use a small one; see checkpointer.ts). */
-  constructor(dataDir: string, opts: { fsync?: boolean; restartFrames?: number } = {}) {
+  /**
+   * `restartFrames`: the WAL size (in pages) from which it is restarted (tests use a small
+   * one; see checkpointer.ts). `logSegmentBytes`, `compactEveryMs`: the body log's segment
+   * size and how often its space is reclaimed (0: only when `compactBodyLog` is called).
+   */
+  constructor(dataDir: string, opts: { fsync?: boolean; restartFrames?: number; logSegmentBytes?: number; compactEveryMs?: number } = {}) {
+    this.bodyLog = new BodyLog(join(dataDir, 'bodies'), { fsync: opts.fsync, segmentBytes: opts.logSegmentBytes });
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
@@ -1248,7 +1333,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.checkpointer = new Checkpointer(join(dataDir, 'metadata.sqlite'), opts.fsync ? 'FULL' : 'NORMAL', () => {
       if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
     }, undefined, opts.restartFrames);
-    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false, inlineIds: this.inlineIds });
+    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false, log: this.bodyLog });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
@@ -1256,7 +1341,7 @@ export class SqliteMetadataStore implements MetadataStore {
     // inline GET did ~12): about 6 µs less server CPU per GET, measured. WAL frames are
     // still read with pread.
     this.readDb.pragma(`mmap_size = ${MMAP_BYTES}`);
-    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true, inlineIds: this.inlineIds });
+    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true, log: this.bodyLog });
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);
     this.writeLogs = new SqliteLogsRepository(this.db);
@@ -1267,6 +1352,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.savepoint = this.db.prepare('SAVEPOINT w');
     this.release = this.db.prepare('RELEASE w');
     this.rollbackTo = this.db.prepare('ROLLBACK TO w');
+    const every = opts.compactEveryMs ?? COMPACT_EVERY_MS;
+    if (every > 0) {
+      this.compactTimer = setInterval(() => void this.compactBodyLog(), every);
+      this.compactTimer.unref();
+    }
   }
 
   private migrate(): void {
@@ -1338,6 +1428,8 @@ export class SqliteMetadataStore implements MetadataStore {
         this.queue.unshift(...batch.slice(i));
         try {
           if (!this.db.inTransaction) throw new Error('the transaction was rolled back by SQLite');
+          // The batch's small bodies are written before the COMMIT whose rows name them.
+          this.bodyLog.flush();
           this.commit.run();
           this.checkpointer.committed();
         } catch (e) {
@@ -1377,7 +1469,56 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  /**
+   * Reclaims the body log's space: a closed segment with nothing alive is deleted (after
+   * RETIRE_DELAY_MS), one with at most half alive has its live bodies copied to the current
+   * segment first, a batch per write transaction. Runs every `compactEveryMs`; at most one
+   * pass at a time.
+   */
+  compactBodyLog(): Promise<void> {
+    this.compaction ??= this.compactPass().finally(() => (this.compaction = undefined));
+    return this.compaction;
+  }
+
+  private async compactPass(): Promise<void> {
+    this.bodyLog.sweep();
+    const writer = this.writeS3 as SqliteS3Repository;
+    for (const segment of this.bodyLog.candidates()) {
+      if (this.closing) return;
+      // Measured on the read connection, between requests; the writes below decide for sure.
+      const verdict = this.bodyLog.setLive(segment, await (this.s3 as SqliteS3Repository).liveLogBytes(segment));
+      if (verdict === 'keep') continue;
+      // Retiring first: ids into it keep reading while their rows are re-pointed.
+      this.bodyLog.retire(segment);
+      try {
+        while (!this.closing && (await this.transaction(async () => writer.moveLogBodies(segment, COMPACT_BATCH))) > 0) {
+          await new Promise((r) => setImmediate(r));
+        }
+      } catch (e) {
+        log.warn(`body log: reclaiming segment ${segment} failed: ${(e as Error).message}`);
+        this.bodyLog.unretire(segment);
+        continue;
+      }
+      if (this.closing) this.bodyLog.unretire(segment);
+      else this.bodyLog.retire(segment, Date.now(), true);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** The body log's segments (tests and diagnostics). */
+  bodyLogStats(): ReturnType<BodyLog['stats']> {
+    return this.bodyLog.stats();
+  }
+
+  /** Deletes the reclaimed segments now instead of after their delay (tests). */
+  sweepBodyLog(now = Number.MAX_SAFE_INTEGER): number {
+    return this.bodyLog.sweep(now);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.compactTimer) clearInterval(this.compactTimer);
+    await this.compaction;
     while (this.draining || this.holding || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.checkpointer.close();
     if (this.readDb.open) this.readDb.close();
@@ -1385,5 +1526,6 @@ export class SqliteMetadataStore implements MetadataStore {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
+    this.bodyLog.close();
   }
 }

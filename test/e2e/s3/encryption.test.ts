@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { parseLogId } from '../../../src/storage/body-log.js';
 import {
   S3Client,
   CreateBucketCommand,
@@ -70,7 +71,7 @@ async function bucket(name: string): Promise<string> {
   return name;
 }
 
-/** The bytes Nimbus stores for a key's current version: the inline row or the blob file. */
+/** The bytes Nimbus stores for a key's current version: its range of the body log, or the blob file. */
 function storedBytes(bucketName: string, key: string): Buffer {
   const db = new Database(join(server.dataDir, 'metadata.sqlite'), { readonly: true });
   try {
@@ -78,7 +79,13 @@ function storedBytes(bucketName: string, key: string): Buffer {
       .prepare('SELECT o.body_kind AS kind, o.body_id AS id FROM objects o JOIN buckets b ON b.id = o.bucket_id WHERE b.name = ? AND o.key = ?')
       .get(bucketName, key) as { kind: string; id: string } | undefined;
     assert.ok(row, `no stored row for ${bucketName}/${key}`);
-    if (row.kind === 'inline') return (db.prepare('SELECT data FROM inline_bodies WHERE id = ?').get(row.id) as { data: Buffer }).data;
+    if (row.kind === 'inline') {
+      // A small body is a range of a body-log segment, named by the id (body-log.ts).
+      const at = parseLogId(row.id);
+      assert.ok(at, `a body-log id: ${row.id}`);
+      const segment = readFileSync(join(server.dataDir, 'bodies', `${String(at.segment).padStart(8, '0')}.log`));
+      return segment.subarray(at.offset, at.offset + at.length);
+    }
     const file = join(server.dataDir, 'blobs', row.id.slice(0, 2), row.id);
     assert.ok(existsSync(file), 'the blob file exists');
     return readFileSync(file);

@@ -1260,7 +1260,7 @@ const MMAP_BYTES = 1 << 30;
 
 /** How often the body log's space is reclaimed, and how many bodies one write transaction moves. */
 const COMPACT_EVERY_MS = 5000;
-const COMPACT_BATCH = 256;
+const COMPACT_BATCH = 64;
 
 /** Writes in one group commit at most (a bound on how long one COMMIT keeps the others waiting). */
 const MAX_BATCH = 256;

@@ -45,6 +45,11 @@ Environment only:
   NIMBUS_S3_ACCESS_LOG_FLUSH_MS=<ms>
                                how often S3 server access log records are written to
                                their target buckets (default 60000; also on shutdown)
+  NIMBUS_BODY_LOG_SEGMENT_BYTES=<n>, NIMBUS_BODY_LOG_COMPACT_MS=<ms>,
+  NIMBUS_BODY_LOG_RETIRE_MS=<ms>
+                               the body log of small objects: segment size (67108864),
+                               how often freed space is reclaimed (5000), how long a
+                               reclaimed segment stays before it is deleted (30000)
 `;
 
 function fail(msg: string): never {
@@ -138,6 +143,11 @@ async function main(): Promise<void> {
     s3RestoreDelaysMs: restoreDelays(env.NIMBUS_S3_RESTORE_DELAY_MS),
     s3LifecycleDayMs: positive(env.NIMBUS_S3_LIFECYCLE_DAY_MS, 'NIMBUS_S3_LIFECYCLE_DAY_MS') ?? defaultConfig.s3LifecycleDayMs,
     s3AccessLogFlushMs: positive(env.NIMBUS_S3_ACCESS_LOG_FLUSH_MS, 'NIMBUS_S3_ACCESS_LOG_FLUSH_MS') ?? defaultConfig.s3AccessLogFlushMs,
+    bodyLog: {
+      segmentBytes: positive(env.NIMBUS_BODY_LOG_SEGMENT_BYTES, 'NIMBUS_BODY_LOG_SEGMENT_BYTES') ?? defaultConfig.bodyLog.segmentBytes,
+      compactEveryMs: positive(env.NIMBUS_BODY_LOG_COMPACT_MS, 'NIMBUS_BODY_LOG_COMPACT_MS') ?? defaultConfig.bodyLog.compactEveryMs,
+      retireDelayMs: positive(env.NIMBUS_BODY_LOG_RETIRE_MS, 'NIMBUS_BODY_LOG_RETIRE_MS') ?? defaultConfig.bodyLog.retireDelayMs,
+    },
   };
   if (!Number.isFinite(config.lambdaIdleTimeoutMs!) || config.lambdaIdleTimeoutMs! < 0) fail(`invalid NIMBUS_LAMBDA_IDLE_TIMEOUT_MS ${env.NIMBUS_LAMBDA_IDLE_TIMEOUT_MS}`);
   if (config.lambdaRetryDelaysMs!.length !== 2 || config.lambdaRetryDelaysMs!.some((n) => !Number.isFinite(n) || n < 0)) fail(`invalid NIMBUS_LAMBDA_RETRY_DELAYS_MS ${env.NIMBUS_LAMBDA_RETRY_DELAYS_MS} (two delays in ms, e.g. 1000,2000)`);

@@ -42,7 +42,12 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
   setLogLevel(config.logLevel);
   const dataDir = config.ephemeral ? mkdtempSync(join(tmpdir(), 'nimbus-')) : resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const store = new SqliteMetadataStore(dataDir, { fsync: config.fsync });
+  const store = new SqliteMetadataStore(dataDir, {
+    fsync: config.fsync,
+    logSegmentBytes: config.bodyLog.segmentBytes,
+    compactEveryMs: config.bodyLog.compactEveryMs,
+    logRetireMs: config.bodyLog.retireDelayMs,
+  });
   const blobs = new FileBlobStore(dataDir, config.fsync);
   blobs.init();
   const iam = new IamAccounts(store, config.accountId, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey });

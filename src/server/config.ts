@@ -12,6 +12,13 @@ export interface Config {
   secretAccessKey: string;
   /** Bodies up to this size are stored inline in the metadata store. */
   inlineMaxBytes: number;
+  /**
+   * The body log (small bodies, storage/body-log.ts): its segment size, how often its space
+   * is reclaimed, and how long a reclaimed segment stays for requests holding an id into it.
+   * NIMBUS_BODY_LOG_SEGMENT_BYTES, NIMBUS_BODY_LOG_COMPACT_MS, NIMBUS_BODY_LOG_RETIRE_MS
+   * (tests make them small).
+   */
+  bodyLog: { segmentBytes: number; compactEveryMs: number; retireDelayMs: number };
   /** fsync every acknowledged write (survives power loss, not only kill -9). */
   fsync: boolean;
   /** How long shutdown waits for in-flight requests. */
@@ -54,6 +61,7 @@ export const defaultConfig: Config = {
   accessKeyId: 'test',
   secretAccessKey: 'test',
   inlineMaxBytes: 64 * 1024,
+  bodyLog: { segmentBytes: 64 * 1024 * 1024, compactEveryMs: 5000, retireDelayMs: 30_000 },
   fsync: false,
   shutdownTimeoutMs: 10_000,
   iamMode: 'enforce',

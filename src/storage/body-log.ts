@@ -25,7 +25,7 @@ import { join } from 'node:path';
  * enough for any request that read an id before it moved to have read its bytes.
  */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
-/** A segment no row names any more is deleted this long after (requests in flight may hold an id into it). */
+/** By default, a segment no row names any more is deleted this long after (requests in flight may hold an id into it). */
 export const RETIRE_DELAY_MS = 30_000;
 
 const NAME = /^(\d{8})\.log$/;
@@ -90,7 +90,7 @@ export class BodyLog {
 
   constructor(
     private readonly dir: string,
-    private readonly opts: { fsync?: boolean; segmentBytes?: number } = {},
+    private readonly opts: { fsync?: boolean; segmentBytes?: number; retireDelayMs?: number } = {},
   ) {
     mkdirSync(dir, { recursive: true });
     let last = 0;
@@ -232,12 +232,13 @@ export class BodyLog {
   }
 
   /**
-   * The segment is being reclaimed: it is deleted `RETIRE_DELAY_MS` after the last call
-   * (`sweep`), `restart` starting that delay over (its last live bodies have just moved).
+   * The segment is being reclaimed: it is deleted `delayMs` (by default `retireDelayMs`)
+   * after the last call (`sweep`), `restart` starting that delay over (its last live bodies
+   * have just moved).
    */
-  retire(segment: number, now = Date.now(), restart = false): void {
+  retire(segment: number, now = Date.now(), restart = false, delayMs = this.opts.retireDelayMs ?? RETIRE_DELAY_MS): void {
     const s = this.segments.get(segment);
-    if (s && (s.retireAt === undefined || restart)) s.retireAt = now + RETIRE_DELAY_MS;
+    if (s && (s.retireAt === undefined || restart)) s.retireAt = now + delayMs;
   }
 
   /** Reclaiming the segment stopped (it failed, or the store is closing): it stays. */

@@ -1314,11 +1314,15 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /**
    * `restartFrames`: the WAL size (in pages) from which it is restarted (tests use a small
-   * one; see checkpointer.ts). `logSegmentBytes`, `compactEveryMs`: the body log's segment
-   * size and how often its space is reclaimed (0: only when `compactBodyLog` is called).
+   * one; see checkpointer.ts). `logSegmentBytes`, `compactEveryMs`, `logRetireMs`: the body
+   * log's segment size, how often its space is reclaimed (0: only when `compactBodyLog` is
+   * called), and how long a reclaimed segment stays (body-log.ts).
    */
-  constructor(dataDir: string, opts: { fsync?: boolean; restartFrames?: number; logSegmentBytes?: number; compactEveryMs?: number } = {}) {
-    this.bodyLog = new BodyLog(join(dataDir, 'bodies'), { fsync: opts.fsync, segmentBytes: opts.logSegmentBytes });
+  constructor(
+    dataDir: string,
+    opts: { fsync?: boolean; restartFrames?: number; logSegmentBytes?: number; compactEveryMs?: number; logRetireMs?: number } = {},
+  ) {
+    this.bodyLog = new BodyLog(join(dataDir, 'bodies'), { fsync: opts.fsync, segmentBytes: opts.logSegmentBytes, retireDelayMs: opts.logRetireMs });
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
@@ -1471,7 +1475,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /**
    * Reclaims the body log's space: a closed segment with nothing alive is deleted (after
-   * RETIRE_DELAY_MS), one with at most half alive has its live bodies copied to the current
+   * its retire delay), one with at most half alive has its live bodies copied to the current
    * segment first, a batch per write transaction. Runs every `compactEveryMs`; at most one
    * pass at a time.
    */
@@ -1490,8 +1494,9 @@ export class SqliteMetadataStore implements MetadataStore {
       if (verdict === 'keep') continue;
       // Retiring first: ids into it keep reading while their rows are re-pointed.
       this.bodyLog.retire(segment);
+      let moved = 0;
       try {
-        while (!this.closing && (await this.transaction(async () => writer.moveLogBodies(segment, COMPACT_BATCH))) > 0) {
+        for (let n; !this.closing && (n = await this.transaction(async () => writer.moveLogBodies(segment, COMPACT_BATCH))) > 0; moved += n) {
           await new Promise((r) => setImmediate(r));
         }
       } catch (e) {
@@ -1500,7 +1505,12 @@ export class SqliteMetadataStore implements MetadataStore {
         continue;
       }
       if (this.closing) this.bodyLog.unretire(segment);
+      // Nothing moved: every body in it was deleted by a commit, so a request still holding
+      // one of its ids would find it gone anyway (readInline checks the rows), and the
+      // segment goes now. After moves, requests may hold an id that still reads: it waits.
+      else if (moved === 0) this.bodyLog.retire(segment, Date.now(), true, 0);
       else this.bodyLog.retire(segment, Date.now(), true);
+      this.bodyLog.sweep();
       await new Promise((r) => setImmediate(r));
     }
   }

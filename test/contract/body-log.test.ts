@@ -248,6 +248,20 @@ describe('SqliteMetadataStore with the body log', () => {
     assert.deepEqual(store.bodyLogStats().filter((s) => s.retiring), []);
   });
 
+  it('a segment whose bodies were all deleted goes in the same pass (nothing moved: no id into it reads)', async () => {
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await put(k);
+    const ids = await Promise.all(['a', 'b'].map(async (k) => (await current(k)).body.id));
+    for (const k of ['a', 'b', 'c', 'd']) await store.transaction((tx) => tx.s3.deleteObject(bucketId, k));
+    await store.compactBodyLog();
+    assert.equal(existsSync(segmentFile(bodiesDir(), 1)), false);
+    assert.deepEqual(
+      store.bodyLogStats().map((s) => s.segment),
+      [2],
+    );
+    for (const id of ids) assert.equal(await store.s3.readInline(id), undefined);
+    assert.equal((await current('e')).inlineData?.toString(), body('e').toString());
+  });
+
   it('after a restart, garbage from before it is measured and reclaimed, and everything live still reads', async () => {
     for (const k of ['a', 'b', 'c', 'd', 'e']) await put(k);
     for (const k of ['a', 'b', 'c']) await store.transaction((tx) => tx.s3.deleteObject(bucketId, k));

@@ -87,7 +87,9 @@ describe('invocation failures through the API', () => {
     assert.match(r.body.errorMessage, /Runtime exited with error: exit status 3/);
     assert.deepEqual((await call('quitter', {})).body, { invocations: 1 });
     let events: string[] = [];
-    for (let i = 0; i < 50 && !events.some((m) => /exit status 3/.test(m)); i++) {
+    // Both invocations' lines arrive through the batching log writer: wait for all of them.
+    const complete = () => events.some((m) => /exit status 3/.test(m)) && events.filter((m) => /^REPORT RequestId: /.test(m)).length >= 2;
+    for (let i = 0; i < 50 && !complete(); i++) {
       events = ((await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/quitter' }))).events ?? []).map((e) => e.message ?? '');
       await new Promise((r) => setTimeout(r, 50));
     }

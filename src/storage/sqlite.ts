@@ -513,6 +513,14 @@ class BucketCache {
   }
 }
 
+/**
+ * With --fsync, small bodies are SQLite rows (body-log.ts says why): the last row id handed
+ * out, shared by a store's repositories (-1: not read yet). Ids only go up while the process
+ * runs, so a record read before its body was replaced can never find another object's body
+ * under its id (SQLite itself would reuse the largest rowid once that row is deleted).
+ */
+type InlineIds = { last: number };
+
 /** The tables whose rows name bodies, as `moveLogBodies` re-points them. */
 const BODY_TABLES = ['objects', 'object_versions', 'parts'] as const;
 /** Ids read per statement when measuring a segment's live bytes. */
@@ -530,11 +538,12 @@ class SqliteS3Repository implements S3Repository {
   /**
    * `shared` with the store's other repository: `cache`, on the read connection the cache
    * getBucket answers from, on the write connection the same cache, cleared by the writes
-   * to `buckets`; `log`, where small bodies are (body-log.ts).
+   * to `buckets`; `log`, where small bodies are written (body-log.ts), unless `rows`, the
+   * row id counter, says they are written as rows of `inline_bodies` (--fsync).
    */
   constructor(
     private readonly db: Database.Database,
-    private readonly shared: { cache: BucketCache; reads: boolean; log: BodyLog },
+    private readonly shared: { cache: BucketCache; reads: boolean; log: BodyLog; rows?: InlineIds },
   ) {
     const inTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => inTransaction(read) as T;
@@ -602,7 +611,9 @@ class SqliteS3Repository implements S3Repository {
       putAttrs: p('INSERT INTO object_attrs (bucket_id, key, version_key, attrs) VALUES (?, ?, ?, ?) ON CONFLICT (bucket_id, key, version_key) DO UPDATE SET attrs = excluded.attrs'),
       deleteAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ? AND key = ? AND version_key = ?'),
       deleteBucketAttrs: p('DELETE FROM object_attrs WHERE bucket_id = ?'),
-      // Bodies from before the body log, by their decimal ids.
+      // Bodies as rows (--fsync, and from before the body log), by their decimal ids.
+      insertInline: p('INSERT INTO inline_bodies (id, data) VALUES (?, ?)'),
+      maxInline: p('SELECT max(id) FROM inline_bodies').pluck(),
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
       // Whether a row still names a log body (readInline answers only for those).
@@ -658,17 +669,26 @@ class SqliteS3Repository implements S3Repository {
       range: BODY_TABLES.map((t) => p(`SELECT body_id FROM ${t} WHERE body_kind = 'inline' AND body_id >= ? AND body_id < ? ORDER BY body_id LIMIT ?`).pluck()),
       repoint: BODY_TABLES.map((t) => p(`UPDATE ${t} SET body_id = ? WHERE body_kind = 'inline' AND body_id = ?`)),
     };
+    if (shared.rows && shared.rows.last < 0) shared.rows.last = (this.st.maxInline!.get() as number | null) ?? 0;
   }
 
   /** Per body table: a segment's ids in order, and the statement that re-points one. */
   private readonly logBodies: { range: Statement[]; repoint: Statement[] };
 
   /**
-   * Stores a small body in the body log under a new id, which it writes into `ref`
-   * (callers pass a placeholder). Inside a write transaction the bytes are written before
-   * its COMMIT (the store's drain); outside one (autocommit), at once.
+   * Stores a small body under a new id, which it writes into `ref` (callers pass a
+   * placeholder): in the body log, where inside a write transaction the bytes are written
+   * before its COMMIT (the store's drain) and outside one (autocommit) at once; with
+   * --fsync, as a row.
    */
   private insertInline(ref: { id: string }, data: Buffer): void {
+    const rows = this.shared.rows;
+    if (rows) {
+      const id = ++rows.last;
+      this.st.insertInline!.run(id, data);
+      ref.id = String(id);
+      return;
+    }
     ref.id = this.shared.log.append(data);
     if (!this.db.inTransaction) this.shared.log.flush();
   }
@@ -1119,9 +1139,9 @@ class SqliteS3Repository implements S3Repository {
   }
 
   /**
-   * Inside a write transaction: copies up to `limit` of the segment's live bodies to the
-   * log's current segment and re-points their rows; returns how many it moved (0: none
-   * left in the segment).
+   * Inside a write transaction: copies up to `limit` of the segment's live bodies to where
+   * new bodies go (the log's current segment; rows with --fsync) and re-points their rows;
+   * returns how many it moved (0: none left in the segment).
    */
   moveLogBodies(segment: number, limit: number): number {
     const [lo, hi] = segmentRange(segment);
@@ -1130,7 +1150,9 @@ class SqliteS3Repository implements S3Repository {
       for (const id of this.logBodies.range[t]!.all(lo, hi, limit - moved) as string[]) {
         const data = this.shared.log.read(id);
         if (!data) throw new Error(`body log: ${id} is named by a row but its segment is gone`);
-        this.logBodies.repoint[t]!.run(this.shared.log.append(data), id);
+        const to = { id: '' };
+        this.insertInline(to, data);
+        this.logBodies.repoint[t]!.run(to.id, id);
         moved++;
       }
     }
@@ -1322,7 +1344,8 @@ export class SqliteMetadataStore implements MetadataStore {
     dataDir: string,
     opts: { fsync?: boolean; restartFrames?: number; logSegmentBytes?: number; compactEveryMs?: number; logRetireMs?: number } = {},
   ) {
-    this.bodyLog = new BodyLog(join(dataDir, 'bodies'), { fsync: opts.fsync, segmentBytes: opts.logSegmentBytes, retireDelayMs: opts.logRetireMs });
+    this.bodyLog = new BodyLog(join(dataDir, 'bodies'), { segmentBytes: opts.logSegmentBytes, retireDelayMs: opts.logRetireMs });
+    const rows: InlineIds | undefined = opts.fsync ? { last: -1 } : undefined;
     this.db = new Database(join(dataDir, 'metadata.sqlite'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
@@ -1337,7 +1360,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.checkpointer = new Checkpointer(join(dataDir, 'metadata.sqlite'), opts.fsync ? 'FULL' : 'NORMAL', () => {
       if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
     }, undefined, opts.restartFrames);
-    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false, log: this.bodyLog });
+    this.writeS3 = new SqliteS3Repository(this.db, { cache: this.bucketCache, reads: false, log: this.bodyLog, rows });
     // WAL lets this reader run beside an open write transaction, seeing the last commit.
     this.readDb = new Database(join(dataDir, 'metadata.sqlite'));
     this.readDb.pragma('busy_timeout = 5000');
@@ -1345,7 +1368,7 @@ export class SqliteMetadataStore implements MetadataStore {
     // inline GET did ~12): about 6 µs less server CPU per GET, measured. WAL frames are
     // still read with pread.
     this.readDb.pragma(`mmap_size = ${MMAP_BYTES}`);
-    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true, log: this.bodyLog });
+    this.s3 = new SqliteS3Repository(this.readDb, { cache: this.bucketCache, reads: true, log: this.bodyLog, rows });
     this.writeDocs = new SqliteDocumentRepository(this.db);
     this.docs = new SqliteDocumentRepository(this.readDb);
     this.writeLogs = new SqliteLogsRepository(this.db);

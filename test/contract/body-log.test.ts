@@ -287,10 +287,32 @@ describe('SqliteMetadataStore with the body log', () => {
     for (const k of ['a', 'b', 'c']) assert.equal(await store.s3.getObject(bucketId, k), undefined, k);
   });
 
-  it('with fsync, bodies are written and read the same way', async () => {
+  it('with fsync, new small bodies are SQLite rows (one sync a batch); log bodies from before read, and move to rows', async () => {
+    for (const k of ['a', 'b', 'c', 'd']) await put(k);
+    await store.transaction((tx) => tx.s3.deleteObject(bucketId, 'a'));
+    await store.transaction((tx) => tx.s3.deleteObject(bucketId, 'b'));
     await store.close();
     store = new SqliteMetadataStore(dir, { fsync: true, logSegmentBytes: 64, compactEveryMs: 0 });
-    await Promise.all(['p', 'q', 'r'].map(put));
-    for (const k of ['p', 'q', 'r']) assert.equal((await current(k)).inlineData?.toString(), body(k).toString());
+    await Promise.all(['p', 'q'].map(put));
+    for (const k of ['p', 'q']) {
+      const r = await current(k);
+      assert.match(r.body.id, /^\d+$/, `${k}: a row id`);
+      assert.equal(r.inlineData?.toString(), body(k).toString());
+    }
+    assert.deepEqual(readdirSync(bodiesDir()), ['00000001.log'], 'no segment written with fsync');
+    assert.equal((await current('c')).inlineData?.toString(), body('c').toString(), 'a log body from before');
+    // Segment 1 is half alive (c, d): reclaiming moves them into rows.
+    await store.compactBodyLog();
+    for (const k of ['c', 'd']) {
+      const r = await current(k);
+      assert.match(r.body.id, /^\d+$/, `${k}: moved to a row`);
+      assert.equal(r.inlineData?.toString(), body(k).toString());
+    }
+    store.sweepBodyLog();
+    assert.deepEqual(readdirSync(bodiesDir()), []);
+    // Replacing a row body frees its row.
+    const old = (await current('p')).body.id;
+    await put('p');
+    assert.equal(await store.s3.readInline(old), undefined);
   });
 });

@@ -25,8 +25,9 @@ import { join } from 'node:path';
  *
  * Space comes back by segment: once at most half of a segment's bytes are alive, the store
  * copies the live bodies to the current segment (re-pointing their rows in the same
- * transaction), and a segment with nothing alive is deleted after `RETIRE_DELAY_MS`, long
- * enough for any request that read an id before it moved to have read its bytes.
+ * transaction) and deletes the segment `retireDelayMs` later, long enough for any request
+ * that read an id before it moved to have read its bytes; a segment in which nothing had
+ * to move goes at once.
  */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
 /** By default, a segment no row names any more is deleted this long after (requests in flight may hold an id into it). */
@@ -72,7 +73,7 @@ interface Segment {
   dead: number;
   /** Not yet measured since start-up. */
   unmeasured: boolean;
-  /** Nothing in it is alive; deleted at this time. */
+  /** Being reclaimed: deleted at this time (`sweep`). */
   retireAt?: number;
 }
 

@@ -1,5 +1,7 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, writevSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { log } from '../util/log.js';
 
 /**
  * Small object bodies (the inline ones, up to `inlineMaxBytes`), appended to segment files
@@ -92,6 +94,8 @@ export class BodyLog {
   /** Where the next body of the current segment goes. */
   private end = 0;
   private pending: PendingWrite[] = [];
+  /** Segment files being deleted (`drop`). */
+  private readonly unlinking = new Set<Promise<void>>();
 
   constructor(
     private readonly dir: string,
@@ -262,16 +266,27 @@ export class BodyLog {
     return n;
   }
 
+  /**
+   * Forgets the segment at once and deletes its file in the thread pool: unlinking a 64 MiB
+   * file frees its cached pages, ~16–20 ms measured, which on the event loop stalled the
+   * requests of the moment (a 256 MiB GET then: −20–50%).
+   */
   private drop(segment: number): void {
     const fd = this.fds.get(segment);
     if (fd !== undefined) closeSync(fd);
     this.fds.delete(segment);
     this.segments.delete(segment);
-    try {
-      unlinkSync(this.path(segment));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const done: Promise<void> = unlink(this.path(segment))
+      .catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') log.warn(`body log: deleting segment ${segment}: ${e.message}`);
+      })
+      .finally(() => this.unlinking.delete(done));
+    this.unlinking.add(done);
+  }
+
+  /** Resolves once the segment files `sweep` is deleting are gone. */
+  async deleted(): Promise<void> {
+    await Promise.all(this.unlinking);
   }
 
   /** Segment sizes and dead bytes, for tests and diagnostics. */

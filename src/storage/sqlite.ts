@@ -1536,6 +1536,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.bodyLog.sweep();
       await new Promise((r) => setImmediate(r));
     }
+    await this.bodyLog.deleted();
   }
 
   /** The body log's segments (tests and diagnostics). */
@@ -1543,15 +1544,18 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.bodyLog.stats();
   }
 
-  /** Deletes the reclaimed segments now instead of after their delay (tests). */
-  sweepBodyLog(now = Number.MAX_SAFE_INTEGER): number {
-    return this.bodyLog.sweep(now);
+  /** Deletes the reclaimed segments now instead of after their delay (tests); resolves to how many, once they are gone. */
+  async sweepBodyLog(now = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const n = this.bodyLog.sweep(now);
+    await this.bodyLog.deleted();
+    return n;
   }
 
   async close(): Promise<void> {
     this.closing = true;
     if (this.compactTimer) clearInterval(this.compactTimer);
     await this.compaction;
+    await this.bodyLog.deleted();
     while (this.draining || this.holding || this.queue.length) await new Promise((r) => setImmediate(r));
     await this.checkpointer.close();
     if (this.readDb.open) this.readDb.close();

@@ -238,7 +238,7 @@ describe('SqliteMetadataStore with the body log', () => {
     // A request that read an id before it moved still reads it, until the segment is deleted.
     assert.equal((await store.s3.readInline(old.keep))?.toString(), body('keep').toString());
     assert.ok(existsSync(segmentFile(bodiesDir(), 1)));
-    assert.equal(store.sweepBodyLog(), 2);
+    assert.equal(await store.sweepBodyLog(), 2);
     assert.equal(existsSync(segmentFile(bodiesDir(), 1)), false);
     assert.equal(existsSync(segmentFile(bodiesDir(), 2)), false);
     assert.equal(await store.s3.readInline(old.keep), undefined);
@@ -282,7 +282,7 @@ describe('SqliteMetadataStore with the body log', () => {
     assert.equal(stats.get(1)?.retiring, true, 'segment 1: only d alive');
     assert.equal(stats.get(1)?.dead, 48);
     assert.equal(stats.get(2)?.retiring, false, 'segment 2: e, all of it alive');
-    store.sweepBodyLog();
+    await store.sweepBodyLog();
     for (const k of ['d', 'e', 'f']) assert.equal((await current(k)).inlineData?.toString(), body(k).toString(), k);
     for (const k of ['a', 'b', 'c']) assert.equal(await store.s3.getObject(bucketId, k), undefined, k);
   });
@@ -308,7 +308,7 @@ describe('SqliteMetadataStore with the body log', () => {
       assert.match(r.body.id, /^\d+$/, `${k}: moved to a row`);
       assert.equal(r.inlineData?.toString(), body(k).toString());
     }
-    store.sweepBodyLog();
+    await store.sweepBodyLog();
     assert.deepEqual(readdirSync(bodiesDir()), []);
     // Replacing a row body frees its row.
     const old = (await current('p')).body.id;

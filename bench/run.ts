@@ -22,7 +22,7 @@
  *                warms up the target, so every target lists the same bucket size.
  *   big PUT/GET  one 256 MiB object on one connection, streamed (never buffered):
  *                MiB/s - the streaming path, checksums and disk I/O. PUT then GET, five
- *                times (BENCH_BIG_RUNS); the median of each. A `sync` first, so
+ *                times (BENCH_BIG_RUNS) after one untimed pair; the median of each. A `sync` first, so
  *                the earlier phases' dirty pages are not written back meanwhile.
  *   1M bucket    Nimbus only, last (so it cannot change the numbers above): the issue's
  *                "a bucket of 1,000,000 objects: the first ListObjectsV2 page and a page
@@ -61,7 +61,8 @@
  * nimbus,moto,s3rver,ceiling), BENCH_CONCURRENCY (16), BENCH_BIG_MIB (256),
  * BENCH_MILLION (1000000) objects in the 1M-bucket phase, 0 to skip it,
  * BENCH_WARMUP_SECONDS (1) of untimed load before each 4 KiB phase,
- * BENCH_BIG_RUNS (5) big PUT/GET pairs (the median is reported),
+ * BENCH_BIG_RUNS (5) big PUT/GET pairs (the median is reported), after
+ * BENCH_BIG_WARMUP_RUNS (1) untimed ones,
  * BENCH_NO_WRITE=1 to skip writing docs/benchmarks.md.
  * Exit status is non-zero only if Nimbus itself fails; a failing peer gives "n/a".
  */
@@ -93,6 +94,11 @@ const DELETE_WARMUP_MS = 500;
 // Five: with three, the first transfer of a process or connection (slower for every target,
 // the ceiling too: 1.1-2.6 against 1.5-3.7 GiB/s for its next GETs) was often the median.
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 5);
+// One untimed pair first, as the 4 KiB phases have theirs: the first transfers of a process
+// ran at half speed while the JIT warmed up the server's file path and the bench client's
+// (Nimbus, five 256 MiB GETs after a PUT: 1.1-1.6 GiB/s first, 2.8-3.7 by the third; after
+// 1000 GETs of a 3 MiB object, 3.2-4.4 from the first).
+const BIG_WARMUP_RUNS = Number(process.env.BENCH_BIG_WARMUP_RUNS ?? 1);
 const LIST_KEYS = 2000;
 const LOAD_AT_START = os.loadavg();
 const BUCKET = 'bench';
@@ -122,6 +128,10 @@ const MILLION_FILL_TIMEOUT_MS = 20 * 60_000;
 /** Free disk asked for before the fill: ~1 KiB an object (measured: well under) + the two 4 KiB PUT windows. */
 const MILLION_DISK_BYTES = (n: number) => n * 1024 + 1024 * 1048576;
 
+if (!(BIG_WARMUP_RUNS >= 0) || !Number.isInteger(BIG_WARMUP_RUNS)) {
+  console.error(`BENCH_BIG_WARMUP_RUNS must be a whole number >= 0 (got ${process.env.BENCH_BIG_WARMUP_RUNS})`);
+  process.exit(2);
+}
 if (!(WARMUP_MS >= 0)) {
   console.error(`BENCH_WARMUP_SECONDS must be a number >= 0 (got ${process.env.BENCH_WARMUP_SECONDS})`);
   process.exit(2);
@@ -562,11 +572,12 @@ async function bigTransfers(t: RunningTarget, res: TargetResults, prof: PhasePro
   const one = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });
   // A single transfer of this size takes well under a second, and one sample swung by
   // ±30% between runs here: each is done BIG_RUNS times (PUT then GET of the same key)
-  // and the median is kept.
+  // and the median is kept, after BIG_WARMUP_RUNS untimed pairs.
   const puts: number[] = [];
   const gets: number[] = [];
+  const timed = (run: number) => run >= 0;
   try {
-    for (let run = 0; run < BIG_RUNS; run++) {
+    for (let run = -BIG_WARMUP_RUNS; run < BIG_RUNS; run++) {
       if (t.exited()) {
         res.na(['BIGPUT', 'BIGGET'], `server ${t.exited()}`);
         return;
@@ -584,7 +595,7 @@ async function bigTransfers(t: RunningTarget, res: TargetResults, prof: PhasePro
           res.na(['BIGPUT', 'BIGGET'], `PUT ${BIG_MIB} MiB: ${err}`);
           return;
         }
-        puts.push(BIG_MIB / ((performance.now() - t0) / 1000));
+        if (timed(run)) puts.push(BIG_MIB / ((performance.now() - t0) / 1000));
       } catch (e) {
         res.na(['BIGPUT', 'BIGGET'], `PUT ${BIG_MIB} MiB: ${(e as Error).message}`);
         return;
@@ -600,7 +611,7 @@ async function bigTransfers(t: RunningTarget, res: TargetResults, prof: PhasePro
           res.na(['BIGGET'], `GET ${BIG_MIB} MiB: got ${r.bytes} bytes, expected ${total}`);
           break;
         }
-        gets.push(BIG_MIB / ((performance.now() - t0) / 1000));
+        if (timed(run)) gets.push(BIG_MIB / ((performance.now() - t0) / 1000));
       } catch (e) {
         res.na(['BIGGET'], `GET ${BIG_MIB} MiB: ${(e as Error).message}`);
         break;
@@ -1021,7 +1032,7 @@ function machine(): Record<string, string> {
 }
 
 function commandLine(): string {
-  const env = ['BENCH_SECONDS', 'BENCH_TARGETS', 'BENCH_CONCURRENCY', 'BENCH_BIG_MIB', 'BENCH_BIG_RUNS', 'BENCH_MILLION', 'BENCH_WARMUP_SECONDS']
+  const env = ['BENCH_SECONDS', 'BENCH_TARGETS', 'BENCH_CONCURRENCY', 'BENCH_BIG_MIB', 'BENCH_BIG_RUNS', 'BENCH_BIG_WARMUP_RUNS', 'BENCH_MILLION', 'BENCH_WARMUP_SECONDS']
     .filter((k) => process.env[k] !== undefined)
     .map((k) => `${k}=${process.env[k]}`);
   const cmd = process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node dist/bench/run.js';
@@ -1093,7 +1104,7 @@ async function main(): Promise<void> {
       `- idle RSS: VmRSS of the target's process tree after start-up and a 1 s pause.`,
       `- PUT/GET/HEAD/DELETE: 4 KiB objects with random keys, ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s per phase, each after ${WARMUP_MS / 1000} s of the same load untimed (DELETE: ${Math.min(WARMUP_MS, DELETE_WARMUP_MS) / 1000} s, as it uses up objects; the first second of a fresh process is mostly JIT warm-up); ops/s and p50/p99 latency.`,
       `- LIST: ListObjectsV2 (\`GET /bench?list-type=2&max-keys=1000\`, then the continuation token) over a bucket holding exactly ${LIST_KEYS} keys, ${CONCURRENCY} clients; pages/s.`,
-      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key (one sample of under a second swung by ±30% between runs), after a \`sync\` so that no target's transfers share the disk with the kernel's writeback of the earlier phases.`,
+      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key after ${BIG_WARMUP_RUNS} untimed (one sample of under a second swung by ±30% between runs), after a \`sync\` so that no target's transfers share the disk with the kernel's writeback of the earlier phases.`,
       ...(MILLION > 0
         ? [
             `- ${ML} bucket (Nimbus only): PUT 4 KiB objects for ${MILLION_PUT_MS / 1000} s into an empty bucket; fill a bucket with ${MILLION} objects of ${MILLION_BODY.length} B (keys \`k/0000000000\` upwards, ${CONCURRENCY} clients, over HTTP); on one connection, ${MILLION_LIST_SAMPLES} sequential ListObjectsV2 pages of 1000 keys (after ${MILLION_LIST_WARMUP} untimed) for the first page, for start-after keys 65-75% of the way in and for a continuation-token walk from 70% (the deep row is the slower p50 of the two); then PUT 4 KiB for ${MILLION_PUT_MS / 1000} s again with new keys between the filled ones. The target: both pages <= ${MILLION_LIST_MAX_MS} ms of server time, PUT rate at ${ML} / empty >= ${MILLION_PUT_RATIO_MIN}. The server sends no timing header, so the LIST times are client latencies on loopback, an upper bound of server time.`,

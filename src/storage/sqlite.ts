@@ -1497,10 +1497,10 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /**
-   * Reclaims the body log's space: a closed segment with nothing alive is deleted (after
-   * its retire delay), one with at most half alive has its live bodies copied to the current
-   * segment first, a batch per write transaction. Runs every `compactEveryMs`; at most one
-   * pass at a time.
+   * Reclaims the body log's space: a closed segment with at most half of it alive has its
+   * live bodies copied to where new bodies go, a batch per write transaction, and is deleted
+   * after its retire delay; one with nothing alive is deleted at once. Runs every
+   * `compactEveryMs`; at most one pass at a time.
    */
   compactBodyLog(): Promise<void> {
     this.compaction ??= this.compactPass().finally(() => (this.compaction = undefined));

@@ -232,13 +232,12 @@ export class BodyLog {
   }
 
   /**
-   * The segment is being reclaimed: it is deleted `delayMs` (by default `retireDelayMs`)
-   * after the last call (`sweep`), `restart` starting that delay over (its last live bodies
-   * have just moved).
+   * The segment is being reclaimed: `sweep` deletes it `delayMs` (by default `retireDelayMs`)
+   * after the last call.
    */
-  retire(segment: number, now = Date.now(), restart = false, delayMs = this.opts.retireDelayMs ?? RETIRE_DELAY_MS): void {
+  retire(segment: number, delayMs = this.opts.retireDelayMs ?? RETIRE_DELAY_MS, now = Date.now()): void {
     const s = this.segments.get(segment);
-    if (s && (s.retireAt === undefined || restart)) s.retireAt = now + delayMs;
+    if (s) s.retireAt = now + delayMs;
   }
 
   /** Reclaiming the segment stopped (it failed, or the store is closing): it stays. */

@@ -521,7 +521,7 @@ class BucketCache {
  */
 type InlineIds = { last: number };
 
-/** The tables whose rows name bodies, as `moveLogBodies` re-points them. */
+/** The tables whose rows name bodies (by `body_kind` and `body_id`). */
 const BODY_TABLES = ['objects', 'object_versions', 'parts'] as const;
 /** Ids read per statement when measuring a segment's live bytes. */
 const LIVE_SCAN_BATCH = 1000;
@@ -554,6 +554,10 @@ class SqliteS3Repository implements S3Repository {
       after: p(`SELECT ${columns} FROM objects WHERE bucket_id = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?`).raw(true),
     });
     this.listing = { plain: listing(LISTED_COLUMNS), withVersions: listing(LISTED_WITH_VERSION) };
+    // Whether any row names a body of this kind by id (one parameter per table). The kind is
+    // a literal, so each table's partial index on body_id answers.
+    const namedBy = (kind: 'file' | 'inline') =>
+      p(`${BODY_TABLES.map((t) => `SELECT 1 FROM ${t} WHERE body_kind = '${kind}' AND body_id = ?`).join(' UNION ALL ')} LIMIT 1`);
     this.st = {
       insertBucket: p('INSERT INTO buckets (name, region, created_at, owner_id) VALUES (?, ?, ?, ?)'),
       // Every S3 request reads its bucket: a raw row, like the object reads.
@@ -617,17 +621,13 @@ class SqliteS3Repository implements S3Repository {
       deleteInline: p('DELETE FROM inline_bodies WHERE id = ?'),
       readInline: p('SELECT data FROM inline_bodies WHERE id = ?'),
       // Whether a row still names a log body (readInline answers only for those).
-      logReferenced: p(
-        "SELECT 1 FROM objects WHERE body_kind = 'inline' AND body_id = ? UNION ALL SELECT 1 FROM object_versions WHERE body_kind = 'inline' AND body_id = ? UNION ALL SELECT 1 FROM parts WHERE body_kind = 'inline' AND body_id = ? LIMIT 1",
-      ).pluck(),
+      logReferenced: namedBy('inline').pluck(),
       readObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND key = ?`).raw(true),
       // GetObject: the record and its inline body in one statement (one read transaction).
       readObjectInline: p(
         `SELECT ${OBJECT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}, i.data FROM objects o LEFT JOIN inline_bodies i ON o.body_kind = 'inline' AND i.id = o.body_id WHERE o.bucket_id = ? AND o.key = ?`,
       ).raw(true),
-      hasFileBlob: p(
-        "SELECT 1 FROM objects WHERE body_id = ? AND body_kind = 'file' UNION ALL SELECT 1 FROM object_versions WHERE body_id = ? AND body_kind = 'file' UNION ALL SELECT 1 FROM parts WHERE body_id = ? AND body_kind = 'file' LIMIT 1",
-      ),
+      hasFileBlob: namedBy('file'),
       insertUpload: p(
         'INSERT INTO uploads (upload_id, bucket_id, key, initiated, storage_class, headers, checksum_algorithm, checksum_type, sse) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -1203,11 +1203,11 @@ class SqliteS3Repository implements S3Repository {
   }
 
   async deleteUpload(uploadId: string): Promise<PartRecord[]> {
-    const parts = (this.st.allParts!.all(uploadId) as PartRow[]).map(toPart);
-    for (const p of parts) if (p.body.kind === 'inline') this.freeInline({ body_kind: 'inline', body_id: p.body.id });
+    const rows = this.st.allParts!.all(uploadId) as PartRow[];
+    for (const r of rows) this.freeInline(r);
     this.st.deleteParts!.run(uploadId);
     this.st.deleteUpload!.run(uploadId);
-    return parts;
+    return rows.map(toPart);
   }
 
   async bucketsWithConfig(name: string): Promise<Array<{ bucket: BucketRecord; value: string }>> {
@@ -1519,7 +1519,10 @@ export class SqliteMetadataStore implements MetadataStore {
       this.bodyLog.retire(segment);
       let moved = 0;
       try {
-        for (let n; !this.closing && (n = await this.transaction(async () => writer.moveLogBodies(segment, COMPACT_BATCH))) > 0; moved += n) {
+        while (!this.closing) {
+          const n = await this.transaction(async () => writer.moveLogBodies(segment, COMPACT_BATCH));
+          if (n === 0) break;
+          moved += n;
           await new Promise((r) => setImmediate(r));
         }
       } catch (e) {
@@ -1530,9 +1533,9 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.closing) this.bodyLog.unretire(segment);
       // Nothing moved: every body in it was deleted by a commit, so a request still holding
       // one of its ids would find it gone anyway (readInline checks the rows), and the
-      // segment goes now. After moves, requests may hold an id that still reads: it waits.
-      else if (moved === 0) this.bodyLog.retire(segment, Date.now(), true, 0);
-      else this.bodyLog.retire(segment, Date.now(), true);
+      // segment goes now. After moves, requests may hold an id that still reads: the delay
+      // starts over.
+      else this.bodyLog.retire(segment, moved === 0 ? 0 : undefined);
       this.bodyLog.sweep();
       await new Promise((r) => setImmediate(r));
     }

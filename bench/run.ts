@@ -6,7 +6,8 @@
  * emulators (moto's server and s3rver) and with a "ceiling": a no-op Node HTTP
  * server (bench/ceiling.ts) that shows how fast Node + loopback + this load
  * generator can go at all. Each target runs in its own process, one at a time,
- * on a free port with a fresh temp data dir, and is stopped before the next.
+ * on a free port with a fresh temp data dir, and is stopped before the next; the
+ * 256 MiB transfers come last, with every target started again and taking turns.
  *
  *   start-up     spawn to first good HTTP answer (Nimbus: GET /_nimbus/health = 200;
  *                moto: GET /moto-api/; s3rver, ceiling: GET /) - what a test suite waits
@@ -21,9 +22,15 @@
  *                Runs first, right after an untimed fill of 2000 objects that also
  *                warms up the target, so every target lists the same bucket size.
  *   big PUT/GET  one 256 MiB object on one connection, streamed (never buffered):
- *                MiB/s - the streaming path, checksums and disk I/O. PUT then GET, five
- *                times (BENCH_BIG_RUNS) after one untimed pair; the median of each. A `sync` first, so
- *                the earlier phases' dirty pages are not written back meanwhile.
+ *                MiB/s - the streaming path, checksums and disk I/O. PUT then GET of the
+ *                same key, five times (BENCH_BIG_RUNS) after one untimed pair; the median
+ *                of each. After all the 4 KiB phases: every target is started again
+ *                (fresh data dir), all run at once, and the pairs go round them in turns
+ *                (round r starts with the r-th target), so every target's median is of the
+ *                same minute of the machine (target by target, minutes apart, the
+ *                ceiling's own GET measured 1.3 GiB/s in one run and 4.0 in another).
+ *                A `sync` first, so the earlier phases' dirty pages are not written back
+ *                meanwhile.
  *   1M bucket    Nimbus only, last (so it cannot change the numbers above): the issue's
  *                "a bucket of 1,000,000 objects: the first ListObjectsV2 page and a page
  *                deep in the key space each in <= 5 ms of server time, and the PUT rate at
@@ -528,11 +535,6 @@ async function benchTarget(name: TargetName): Promise<TargetResults> {
       if (phase === 'DELETE' && r.exhausted) res.note(`DELETE ran out of objects after ${r.elapsedS.toFixed(2)} s (rate is over that time)`);
     }
 
-    // The earlier phases leave up to a few hundred MB of dirty pages, which the kernel
-    // writes back ~30 s later: in the middle of this phase for some targets and not others
-    // (256 MiB GET after the same PUT measured 1.3 to 3.7 GiB/s). Flushed first, for all.
-    spawnSync('sync', [], { stdio: 'ignore', timeout: 60_000 });
-    await bigTransfers(t, res, prof);
     await signatureSanity(client, res);
     // Last, so that a million rows in the database cannot change the numbers above.
     if (name === 'nimbus' && MILLION > 0) await millionBucket(t, res, client, prof);
@@ -566,67 +568,112 @@ function record(res: TargetResults, phase: string, r: LoadResult, label = phase)
   return true;
 }
 
-async function bigTransfers(t: RunningTarget, res: TargetResults, prof: PhaseProfiler): Promise<void> {
+/** One target of the big-transfer stage, with its samples so far. */
+interface BigSlot {
+  t: RunningTarget;
+  res: TargetResults;
+  client: S3Client;
+  puts: number[];
+  gets: number[];
+  /** Set when the target failed: it takes no further turns. */
+  done?: boolean;
+}
+
+/**
+ * The 256 MiB transfers, after every target's 4 KiB phases: each target is started again
+ * (fresh data dir) and all run at once, idle but for the one being measured, and the
+ * PUT-then-GET pairs go round the targets: round 1 is every target's first pair, and so on,
+ * each round starting one target further on. Run target by target, minutes apart, the
+ * ceiling's own 256 MiB GET measured 1.3 GiB/s in one full run and 4.0 in another, so a
+ * ratio to it mostly measured when each target's turn came; taken in turns, every target's
+ * median is of the same stretch of the machine's time.
+ */
+async function bigStage(targets: TargetName[], results: Map<TargetName, TargetResults>): Promise<void> {
   const total = BIG_MIB * 1048576;
   const key = `big/object-${BIG_MIB}MiB`;
-  const one = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });
-  // A single transfer of this size takes well under a second, and one sample swung by
-  // ±30% between runs here: each is done BIG_RUNS times (PUT then GET of the same key)
-  // and the median is kept, after BIG_WARMUP_RUNS untimed pairs.
-  const puts: number[] = [];
-  const gets: number[] = [];
+  const ids = ['BIGPUT', 'BIGGET'];
+  console.log(`
+== ${BIG_MIB} MiB transfers (${targets.join(', ')} in turns)`);
+  const slots: BigSlot[] = [];
+  for (const name of targets) {
+    const res = results.get(name)!;
+    try {
+      const t = await startTarget(name);
+      const client = new S3Client('127.0.0.1', t.port, { maxSockets: 1 });
+      slots.push({ t, res, client, puts: [], gets: [] });
+      const mk = await client.request({ method: 'PUT', path: `/${BUCKET}`, timeoutMs: SMALL_TIMEOUT_MS });
+      const err = expect(mk, 200);
+      if (err) {
+        res.na(ids, `CreateBucket failed: ${err}`);
+        slots.at(-1)!.done = true;
+      }
+    } catch (e) {
+      res.na(ids, `start failed: ${(e as Error).message}`);
+    }
+  }
+  // The 4 KiB phases leave dirty pages that the kernel writes back ~30 s later: flushed first.
+  spawnSync('sync', [], { stdio: 'ignore', timeout: 60_000 });
+  const fail = (s: BigSlot, which: string[], why: string) => {
+    s.res.na(which, why);
+    s.done = true;
+  };
   try {
     for (let run = -BIG_WARMUP_RUNS; run < BIG_RUNS; run++) {
-      if (t.exited()) {
-        res.na(['BIGPUT', 'BIGGET'], `server ${t.exited()}`);
-        return;
-      }
-      let t0 = performance.now();
-      try {
-        const r = await one.request({
-          method: 'PUT',
-          path: `/${BUCKET}/${key}`,
-          stream: { length: total, chunks: zeroChunks(total) },
-          timeoutMs: BIG_TIMEOUT_MS,
-        });
-        const err = expect(r, 200);
-        if (err) {
-          res.na(['BIGPUT', 'BIGGET'], `PUT ${BIG_MIB} MiB: ${err}`);
-          return;
+      const round = run + BIG_WARMUP_RUNS;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[(round + i) % slots.length]!;
+        if (s.done) continue;
+        if (s.t.exited()) {
+          fail(s, ids, `server ${s.t.exited()}`);
+          continue;
         }
-        if (run >= 0) puts.push(BIG_MIB / ((performance.now() - t0) / 1000));
-      } catch (e) {
-        res.na(['BIGPUT', 'BIGGET'], `PUT ${BIG_MIB} MiB: ${(e as Error).message}`);
-        return;
-      }
-      t0 = performance.now();
-      try {
-        const r = await one.request({ method: 'GET', path: `/${BUCKET}/${key}`, drain: true, timeoutMs: BIG_TIMEOUT_MS });
-        if (r.status !== 200) {
-          res.na(['BIGGET'], `GET ${BIG_MIB} MiB: HTTP ${r.status}`);
-          break;
+        let t0 = performance.now();
+        try {
+          const r = await s.client.request({
+            method: 'PUT',
+            path: `/${BUCKET}/${key}`,
+            stream: { length: total, chunks: zeroChunks(total) },
+            timeoutMs: BIG_TIMEOUT_MS,
+          });
+          const err = expect(r, 200);
+          if (err) {
+            fail(s, ids, `PUT ${BIG_MIB} MiB: ${err}`);
+            continue;
+          }
+          if (run >= 0) s.puts.push(BIG_MIB / ((performance.now() - t0) / 1000));
+        } catch (e) {
+          fail(s, ids, `PUT ${BIG_MIB} MiB: ${(e as Error).message}`);
+          continue;
         }
-        if (r.bytes !== total) {
-          res.na(['BIGGET'], `GET ${BIG_MIB} MiB: got ${r.bytes} bytes, expected ${total}`);
-          break;
+        t0 = performance.now();
+        try {
+          const r = await s.client.request({ method: 'GET', path: `/${BUCKET}/${key}`, drain: true, timeoutMs: BIG_TIMEOUT_MS });
+          if (r.status !== 200) fail(s, ['BIGGET'], `GET ${BIG_MIB} MiB: HTTP ${r.status}`);
+          else if (r.bytes !== total) fail(s, ['BIGGET'], `GET ${BIG_MIB} MiB: got ${r.bytes} bytes, expected ${total}`);
+          else if (run >= 0) s.gets.push(BIG_MIB / ((performance.now() - t0) / 1000));
+        } catch (e) {
+          fail(s, ['BIGGET'], `GET ${BIG_MIB} MiB: ${(e as Error).message}`);
         }
-        if (run >= 0) gets.push(BIG_MIB / ((performance.now() - t0) / 1000));
-      } catch (e) {
-        res.na(['BIGGET'], `GET ${BIG_MIB} MiB: ${(e as Error).message}`);
-        break;
       }
     }
   } finally {
-    one.close();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
-    if (puts.length) {
-      res.set('BIGPUT', median(puts));
-      console.log(`    BIGPUT ${median(puts).toFixed(1)} MiB/s (median of ${all(puts)})`);
-    }
-    if (gets.length === puts.length && gets.length) {
-      res.set('BIGGET', median(gets));
-      console.log(`    BIGGET ${median(gets).toFixed(1)} MiB/s (median of ${all(gets)})`);
+    for (const s of slots) {
+      s.client.close();
+      if (s.t.exited()) s.res.note(`server ${s.t.exited()} during the ${BIG_MIB} MiB transfers; output: ${s.t.outputTail().trim().slice(-500)}`);
+      await s.t.stop();
+      // Only complete series are reported (a target that failed part-way has n/a cells).
+      const line = [];
+      if (s.puts.length === BIG_RUNS) {
+        s.res.set('BIGPUT', median(s.puts));
+        line.push(`PUT ${median(s.puts).toFixed(1)} MiB/s (median of ${all(s.puts)})`);
+      }
+      if (s.gets.length === BIG_RUNS) {
+        s.res.set('BIGGET', median(s.gets));
+        line.push(`GET ${median(s.gets).toFixed(1)} MiB/s (median of ${all(s.gets)})`);
+      }
+      console.log(`    ${s.res.name.padEnd(12)} ${line.join('  ')}`);
     }
   }
 }
@@ -1051,6 +1098,7 @@ async function main(): Promise<void> {
   }
   const results = new Map<TargetName, TargetResults>();
   for (const t of targets) results.set(t, await benchTarget(t));
+  await bigStage(targets, results);
 
   const rows = buildTable(targets, results);
   const checks = targets.includes('nimbus') ? targetChecks(results) : [];
@@ -1098,18 +1146,18 @@ async function main(): Promise<void> {
       '',
       '## What is measured',
       '',
-      `- Each target runs alone in its own process on a free port with a fresh temp data dir, started and stopped by the harness.`,
+      `- Each target runs alone in its own process on a free port with a fresh temp data dir, started and stopped by the harness (the big transfers excepted: below).`,
       `- start-up: spawn to the first good HTTP answer (Nimbus: \`GET /_nimbus/health\` 200; moto: \`GET /moto-api/\`; s3rver and ceiling: \`GET /\`).`,
       `- idle RSS: VmRSS of the target's process tree after start-up and a 1 s pause.`,
       `- PUT/GET/HEAD/DELETE: 4 KiB objects with random keys, ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s per phase, each after ${WARMUP_MS / 1000} s of the same load untimed (DELETE: ${Math.min(WARMUP_MS, DELETE_WARMUP_MS) / 1000} s, as it uses up objects; the first second of a fresh process is mostly JIT warm-up); ops/s and p50/p99 latency.`,
       `- LIST: ListObjectsV2 (\`GET /bench?list-type=2&max-keys=1000\`, then the continuation token) over a bucket holding exactly ${LIST_KEYS} keys, ${CONCURRENCY} clients; pages/s.`,
-      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key after ${BIG_WARMUP_RUNS} untimed (one sample of under a second swung by ±30% between runs), after a \`sync\` so that no target's transfers share the disk with the kernel's writeback of the earlier phases.`,
+      `- PUT/GET ${BIG_MIB} MiB: one object streamed on one connection (UNSIGNED-PAYLOAD, Content-Length); MiB/s, the median of ${BIG_RUNS} PUT-then-GET pairs of the same key after ${BIG_WARMUP_RUNS} untimed (one sample of under a second swung by ±30% between runs). Done last, with every target started again (fresh data dirs) and all running at once, idle but for the one measured: the pairs go round the targets in turns, each round starting one target further on, so that every target's median is of the same stretch of the machine's time (taken target by target, minutes apart, the ceiling's own 256 MiB GET measured 1.3 GiB/s in one full run and 4.0 in another). A \`sync\` first, so that no transfer shares the disk with the kernel's writeback of the earlier phases.`,
       ...(MILLION > 0
         ? [
             `- ${ML} bucket (Nimbus only): PUT 4 KiB objects for ${MILLION_PUT_MS / 1000} s into an empty bucket; fill a bucket with ${MILLION} objects of ${MILLION_BODY.length} B (keys \`k/0000000000\` upwards, ${CONCURRENCY} clients, over HTTP); on one connection, ${MILLION_LIST_SAMPLES} sequential ListObjectsV2 pages of 1000 keys (after ${MILLION_LIST_WARMUP} untimed) for the first page, for start-after keys 65-75% of the way in and for a continuation-token walk from 70% (the deep row is the slower p50 of the two); then PUT 4 KiB for ${MILLION_PUT_MS / 1000} s again with new keys between the filled ones. The target: both pages <= ${MILLION_LIST_MAX_MS} ms of server time, PUT rate at ${ML} / empty >= ${MILLION_PUT_RATIO_MIN}. The server sends no timing header, so the LIST times are client latencies on loopback, an upper bound of server time.`,
           ]
         : []),
-      `- The phase order per target is: fill 2000 objects (untimed warm-up), LIST, PUT, GET, HEAD, DELETE, big PUT, big GET${MILLION > 0 ? `, then for Nimbus the ${ML} bucket` : ''}. A DELETE phase that runs out of objects ends early; its rate is over the time it ran.`,
+      `- The phase order per target is: fill 2000 objects (untimed warm-up), LIST, PUT, GET, HEAD, DELETE${MILLION > 0 ? `, then for Nimbus the ${ML} bucket` : ''}; then the big PUT/GET pairs of all targets in turns. A DELETE phase that runs out of objects ends early; its rate is over the time it ran.`,
       '- All requests are SigV4-signed (path-style, access key `test`); Nimbus verifies signatures, moto and s3rver do not.',
       '- ceiling: a no-op Node HTTP server (`bench/ceiling.ts`) - the most this client and loopback allow.',
       '- Ratios are Nimbus divided by the peer: above 1 is better for ops/s, pages/s and MiB/s; below 1 is better for ms and MiB.',

@@ -103,6 +103,7 @@ export async function startNimbus(overrides: Partial<Config> = {}): Promise<Nimb
         await shutdownLambda(runtime);
         await logs.stop();
         await store.close();
+        await blobs.close();
         if (config.ephemeral) rmSync(dataDir, { recursive: true, force: true });
       })()),
   };

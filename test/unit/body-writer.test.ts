@@ -45,7 +45,7 @@ describe('receiveBody for large bodies (MD5 off the main thread)', () => {
       assert.ok(r.temp && !r.inline);
       await r.temp.handle.close();
       assert.ok(readFileSync(r.temp.path).equals(expected));
-      await blobs.discard(r.temp.path);
+      await blobs.discard(r.temp);
     }
   });
 
@@ -59,7 +59,7 @@ describe('receiveBody for large bodies (MD5 off the main thread)', () => {
     await assert.rejects(receiveBody(pieces(data, [65536]), blobs, 65536, { sizeHint: data.length }, OFF_THREAD_MIN), (e) => e instanceof ServiceError && e.code === 'EntityTooLarge');
     const ok = await receiveBody(pieces(data, [65536]), blobs, 65536, { sizeHint: data.length, contentMd5: md5.toString('base64'), checksumAlgorithm: 'CRC32', checksumValue: () => crc.toString('base64') });
     assert.equal(ok.md5Hex, md5.toString('hex'));
-    await blobs.discard(ok.temp!.path, ok.temp!.handle);
+    await blobs.discard(ok.temp!);
   });
 
   it('a source that fails midway leaves no temp file and the next body is still right', async () => {
@@ -70,6 +70,6 @@ describe('receiveBody for large bodies (MD5 off the main thread)', () => {
     await assert.rejects(receiveBody(failing(), blobs, 65536, { sizeHint: data.length }), /client went away/);
     const r = await receiveBody(pieces(data, [65536]), blobs, 65536, { sizeHint: data.length });
     assert.equal(r.md5Hex, md5.toString('hex'));
-    await blobs.discard(r.temp!.path, r.temp!.handle);
+    await blobs.discard(r.temp!);
   });
 });

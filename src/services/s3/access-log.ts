@@ -465,7 +465,7 @@ export function logObjectKey(cfg: LoggingEnabled, source: BucketRecord, delivere
 async function writeLogObject(runtime: Runtime, target: BucketRecord, key: string, body: Buffer): Promise<void> {
   const { store, blobs } = runtime;
   const received = await receiveBody(bufferChunks(body), blobs, runtime.config.inlineMaxBytes, {});
-  const ref: ObjectRecord['body'] = received.temp ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) } : { kind: 'inline', id: '' }; // the store gives it its id
+  const ref: ObjectRecord['body'] = received.temp ? { kind: 'file', id: await blobs.commit(received.temp) } : { kind: 'inline', id: '' }; // the store gives it its id
   const rec: ObjectRecord = {
     bucketId: target.id,
     key,

@@ -3,7 +3,7 @@ import { md5Raw as md5Of } from '../../util/digest.js';
 import type { FileHandle } from 'node:fs/promises';
 import { S3Errors } from './errors.js';
 import { createChecksum, DIGEST_BYTES, type Checksum, type ChecksumAlgorithm } from '../../util/checksums.js';
-import type { FileBlobStore } from '../../storage/blobs.js';
+import type { FileBlobStore, TempBlob } from '../../storage/blobs.js';
 import { md5WorkerUsable, OffThreadMd5 } from '../../util/md5-worker.js';
 
 /**
@@ -40,7 +40,7 @@ export interface ReceivedBody {
   md5Hex: string;
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   inline?: Buffer;
-  temp?: { path: string; handle: FileHandle };
+  temp?: TempBlob;
   /** With `encrypt`: the MD5 of the bytes stored (header and ciphertext). */
   storedMd5Hex?: string;
 }
@@ -63,7 +63,7 @@ export async function receiveBody(
   let size = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let temp: { path: string; handle: FileHandle } | undefined;
+  let temp: TempBlob | undefined;
   let writing: Promise<void> | undefined;
   const cipher = expected.encrypt;
   const storedMd5 = cipher && createHash('md5');
@@ -90,7 +90,7 @@ export async function receiveBody(
       } else stored = size;
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (!temp && stored > inlineMax) temp = await blobs.createTemp();
+      if (!temp && stored > inlineMax) temp = await blobs.createTemp(expected.sizeHint);
       // Socket reads arrive in ~64 KiB pieces; writing them in 1 MiB batches saves a
       // thread-pool round trip per piece. One batch is written while the next is read
       // and hashed (awaiting each write left the hashing and the disk taking turns:
@@ -110,6 +110,7 @@ export async function receiveBody(
       await writeAll(temp.handle, pending);
       pending = [];
     }
+    if (temp) temp.size = stored;
     const md5Raw = md5 ? md5.digest() : md5Of(first ?? EMPTY);
     const checksum = checkDigests(expected, md5Raw, sum);
     return {
@@ -122,7 +123,7 @@ export async function receiveBody(
     };
   } catch (e) {
     if (writing) await writing.catch(() => undefined);
-    if (temp) await blobs.discard(temp.path, temp.handle);
+    if (temp) await blobs.discard(temp);
     throw e;
   }
 }
@@ -180,7 +181,7 @@ function releaseBatch(b: Buffer): void {
 async function receiveLargeBody(source: AsyncIterable<Buffer>, blobs: FileBlobStore, expected: ExpectedDigests, maxSize: number): Promise<ReceivedBody> {
   const md5 = new OffThreadMd5();
   const sum: Checksum | undefined = expected.checksumAlgorithm ? createChecksum(expected.checksumAlgorithm) : undefined;
-  const temp = await blobs.createTemp();
+  const temp = await blobs.createTemp(expected.sizeHint);
   const inFlight = new Set<Promise<void>>();
   // Writes must reach the file in order: each waits for the one before.
   let writes: Promise<void> = Promise.resolve();
@@ -227,13 +228,14 @@ async function receiveLargeBody(source: AsyncIterable<Buffer>, blobs: FileBlobSt
     else releaseBatch(batch);
     await Promise.all(inFlight);
     if (failure) throw failure;
+    temp.size = size;
     const md5Raw = await md5.digest();
     const checksum = checkDigests(expected, md5Raw, sum);
     return { size, md5Hex: md5Raw.toString('hex'), checksum, temp };
   } catch (e) {
     await Promise.allSettled(inFlight);
     md5.drop();
-    await blobs.discard(temp.path, temp.handle);
+    await blobs.discard(temp);
     throw e;
   }
 }

@@ -96,7 +96,7 @@ export async function createMultipartUpload(input: Input, ctx: RequestContext) {
 /** Parts are stored as they arrive: an SSE-C upload's encrypted with the key each part brings (sse-c.ts). */
 async function storePart(ctx: RequestContext, upload: UploadRecord, partNumber: number, body: Awaited<ReturnType<typeof receiveBody>>): Promise<PartRecord> {
   const { blobs, store } = ctx.runtime;
-  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp.path, body.temp.handle) } : { kind: 'inline', id: '' }; // the store gives it its id
+  const ref: PartRecord['body'] = body.temp ? { kind: 'file', id: await blobs.commit(body.temp) } : { kind: 'inline', id: '' }; // the store gives it its id
   const part: PartRecord = {
     uploadId: upload.uploadId,
     partNumber,
@@ -276,7 +276,7 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     const value = plainSum.digest();
     const given = input[checksumMember(algo!)];
     if (given !== undefined && given !== value) {
-      if (received.temp) await ctx.runtime.blobs.discard(received.temp.path, received.temp.handle);
+      if (received.temp) await ctx.runtime.blobs.discard(received.temp);
       throw S3Errors.BadDigest({ message: `The ${algo} you specified did not match the calculated checksum.` });
     }
     checksum = { algorithm: algo!, value, type: 'FULL_OBJECT' };

@@ -136,7 +136,7 @@ export async function commitObject(
 ): Promise<CommittedObject> {
   const { blobs, store } = ctx.runtime;
   const body: ObjectRecord['body'] = received.temp
-    ? { kind: 'file', id: await blobs.commit(received.temp.path, received.temp.handle) }
+    ? { kind: 'file', id: await blobs.commit(received.temp) }
     : { kind: 'inline', id: '' }; // the store gives it its id
   const rec: ObjectRecord = {
     bucketId: bucket.id,

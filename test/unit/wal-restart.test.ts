@@ -70,8 +70,10 @@ describe('WAL restarts under steady writes', () => {
     t.diagnostic(`largest WAL: ${(restarting.maxWal / MiB).toFixed(1)} MiB with restarts, ${(growing.maxWal / MiB).toFixed(1)} MiB without`);
     // The bodies are in the body log, so the WAL has ~1 page a PUT (the key's leaf): ~17 MiB
     // written in all. The bound is 8× the restart size, half of that, and far below the
-    // 64 MiB where the writer's own checkpoint would run.
-    assert.ok(growing.maxWal > 14 * MiB, `without restarts the WAL reached ${(growing.maxWal / MiB).toFixed(1)} MiB`);
+    // 64 MiB where the writer's own checkpoint would run. Without restarts the WAL grows to
+    // 8.5–16.7 MiB here (now and then the worker's checkpoint completes in a pause between
+    // rounds and SQLite starts the WAL over by itself): at least twice the restarting WAL.
+    assert.ok(growing.maxWal > 2 * restarting.maxWal, `without restarts the WAL reached ${(growing.maxWal / MiB).toFixed(1)} MiB, with them ${(restarting.maxWal / MiB).toFixed(1)}`);
     assert.ok(restarting.maxWal < 8 * MiB, `with restarts the WAL reached ${(restarting.maxWal / MiB).toFixed(1)} MiB`);
   });
 

@@ -142,12 +142,13 @@ export class FileBlobStore {
     const path = this.path(id);
     if (!this.readers.has(id) && this.spares.length < SPARE_MAX_FILES) {
       const size = await stat(path).then((st) => st.size, () => 0);
-      const kept = this.spares.reduce((n, s) => n + s.size, 0);
-      if (size >= SPARE_MIN_BYTES && kept + size <= SPARE_MAX_BYTES && !this.readers.has(id)) {
+      if (size >= SPARE_MIN_BYTES && this.spareBytes() + size <= SPARE_MAX_BYTES && !this.readers.has(id)) {
         const spare = join(this.tmpDir, `spare-${blobId()}`);
         if (await rename(path, spare).then(() => true, () => false)) {
-          // A read that began while it moved holds the file: not reused then.
-          if (this.readers.has(id) || this.spares.length >= SPARE_MAX_FILES) await unlink(spare).catch(() => undefined);
+          // A read that began while it moved holds the file: not reused then. (Nor past the
+          // limits, which other removals may have reached meanwhile.)
+          const full = this.spares.length >= SPARE_MAX_FILES || this.spareBytes() + size > SPARE_MAX_BYTES;
+          if (this.readers.has(id) || full) await unlink(spare).catch(() => undefined);
           else this.keepSpare({ path: spare, size, until: Date.now() + this.spareKeepMs });
           return;
         }
@@ -156,6 +157,10 @@ export class FileBlobStore {
     await unlink(path).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
+  }
+
+  private spareBytes(): number {
+    return this.spares.reduce((n, s) => n + s.size, 0);
   }
 
   private keepSpare(spare: { path: string; size: number; until: number }): void {

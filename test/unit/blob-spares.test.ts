@@ -129,6 +129,14 @@ describe('blob files freed by overwrites and deletes are reused, safely', () => 
     assert.equal(tmpFiles().length, 2);
   });
 
+  it('removals at the same time keep no more than the limit', async () => {
+    const ids = await Promise.all([1, 2, 3, 4].map(() => blob(randomBytes(MiB))));
+    await Promise.all(ids.map((id) => blobs.remove(id)));
+    assert.equal(blobs.spareCount(), 2);
+    assert.equal(tmpFiles().length, 2);
+    for (const id of ids) assert.equal(existsSync(blobs.path(id)), false);
+  });
+
   it('the best-fitting spare is taken: the smallest that is large enough', async () => {
     await blobs.remove(await blob(Buffer.alloc(5 * MiB, 1)));
     await blobs.remove(await blob(Buffer.alloc(2 * MiB, 2)));

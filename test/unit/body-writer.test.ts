@@ -62,6 +62,18 @@ describe('receiveBody for large bodies (MD5 off the main thread)', () => {
     await blobs.discard(ok.temp!);
   });
 
+  it('md5: false (a multipart object concatenated from its parts) skips the MD5 and stores the same bytes, on both paths', async () => {
+    for (const sizeHint of [data.length, undefined]) {
+      const r = await receiveBody(pieces(data, [65536, 1048576]), blobs, 65536, { sizeHint, md5: false, checksumAlgorithm: 'CRC32' });
+      assert.equal(r.md5Hex, '');
+      assert.equal(r.size, data.length);
+      assert.deepEqual(r.checksum, { algorithm: 'CRC32', value: crc.toString('base64') });
+      await r.temp!.handle.close();
+      assert.ok(readFileSync(r.temp!.path).equals(data));
+      await blobs.discard(r.temp!);
+    }
+  });
+
   it('a source that fails midway leaves no temp file and the next body is still right', async () => {
     async function* failing(): AsyncGenerator<Buffer> {
       yield data.subarray(0, 3 * 1048576);

@@ -27,6 +27,11 @@ export interface ExpectedDigests {
    * counted and checked as the bytes arrive.
    */
   sizeHint?: number;
+  /**
+   * false: no MD5 (`md5Hex` is then ''), for bodies whose ETag is not the MD5 of their bytes:
+   * a multipart object, concatenated from its parts, has one made of the parts' MD5s.
+   */
+  md5?: false;
 }
 
 /** A stream cipher whose output is as long as its input (AES-CTR). */
@@ -52,7 +57,8 @@ export async function receiveBody(
   expected: ExpectedDigests,
   maxSize = 5 * 1024 ** 3,
 ): Promise<ReceivedBody> {
-  if (!expected.encrypt && (expected.sizeHint ?? 0) >= OFF_THREAD_MIN && (expected.sizeHint ?? 0) > inlineMax && md5WorkerUsable()) {
+  const wantMd5 = expected.md5 !== false;
+  if (!expected.encrypt && (expected.sizeHint ?? 0) >= OFF_THREAD_MIN && (expected.sizeHint ?? 0) > inlineMax && (!wantMd5 || md5WorkerUsable())) {
     return receiveLargeBody(source, blobs, expected, maxSize);
   }
   // The MD5 object is made at the second piece: a body in one piece (small bodies, read
@@ -78,7 +84,9 @@ export async function receiveBody(
     for await (const plain of source) {
       size += plain.length;
       if (size > maxSize) throw S3Errors.EntityTooLarge({ ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
-      if (md5) md5.update(plain);
+      if (!wantMd5) {
+        /* no MD5 */
+      } else if (md5) md5.update(plain);
       else if (first === undefined) first = plain;
       else md5 = createHash('md5').update(first).update(plain);
       sum?.update(plain);
@@ -111,11 +119,11 @@ export async function receiveBody(
       pending = [];
     }
     if (temp) temp.size = stored;
-    const md5Raw = md5 ? md5.digest() : md5Of(first ?? EMPTY);
+    const md5Raw = !wantMd5 ? undefined : md5 ? md5.digest() : md5Of(first ?? EMPTY);
     const checksum = checkDigests(expected, md5Raw, sum);
     return {
       size,
-      md5Hex: md5Raw.toString('hex'),
+      md5Hex: md5Raw?.toString('hex') ?? '',
       checksum,
       inline: temp ? undefined : pending.length === 1 ? pending[0]! : Buffer.concat(pending, stored),
       temp,
@@ -132,8 +140,9 @@ const WRITE_BATCH = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** The Content-MD5 and the requested checksum, checked against what was computed. */
-function checkDigests(expected: ExpectedDigests, md5Raw: Buffer, sum: Checksum | undefined): ReceivedBody['checksum'] {
+function checkDigests(expected: ExpectedDigests, md5Raw: Buffer | undefined, sum: Checksum | undefined): ReceivedBody['checksum'] {
   if (expected.contentMd5 !== undefined) {
+    if (!md5Raw) throw new Error('Content-MD5 given for a body received without MD5');
     const given = Buffer.from(expected.contentMd5, 'base64');
     if (given.length !== 16) throw S3Errors.InvalidDigest();
     if (!given.equals(md5Raw)) throw S3Errors.BadDigest({ ExpectedDigest: expected.contentMd5, CalculatedDigest: md5Raw.toString('base64') });
@@ -179,7 +188,7 @@ function releaseBatch(b: Buffer): void {
  * checksum (CRC32 and the like run at several GiB/s; SHA-256 at ~2).
  */
 async function receiveLargeBody(source: AsyncIterable<Buffer>, blobs: FileBlobStore, expected: ExpectedDigests, maxSize: number): Promise<ReceivedBody> {
-  const md5 = new OffThreadMd5();
+  const md5 = expected.md5 === false ? undefined : new OffThreadMd5();
   const sum: Checksum | undefined = expected.checksumAlgorithm ? createChecksum(expected.checksumAlgorithm) : undefined;
   const temp = await blobs.createTemp(expected.sizeHint);
   const inFlight = new Set<Promise<void>>();
@@ -194,7 +203,7 @@ async function receiveLargeBody(source: AsyncIterable<Buffer>, blobs: FileBlobSt
   const send = (batch: Buffer, len: number): void => {
     const view = batch.subarray(0, len);
     const written = (writes = writes.then(() => writeAll(temp.handle, [view])));
-    const job = Promise.all([md5.update(batch.buffer as SharedArrayBuffer, len), written]).then(
+    const job = Promise.all([md5?.update(batch.buffer as SharedArrayBuffer, len), written]).then(
       () => releaseBatch(batch),
       (e) => {
         failure ??= e;
@@ -229,12 +238,12 @@ async function receiveLargeBody(source: AsyncIterable<Buffer>, blobs: FileBlobSt
     await Promise.all(inFlight);
     if (failure) throw failure;
     temp.size = size;
-    const md5Raw = await md5.digest();
+    const md5Raw = await md5?.digest();
     const checksum = checkDigests(expected, md5Raw, sum);
-    return { size, md5Hex: md5Raw.toString('hex'), checksum, temp };
+    return { size, md5Hex: md5Raw?.toString('hex') ?? '', checksum, temp };
   } catch (e) {
     await Promise.allSettled(inFlight);
-    md5.drop();
+    md5?.drop();
     await blobs.discard(temp);
     throw e;
   }

@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { BlobReader } from '../storage/blobs.js';
 import type { ServerResponse } from 'node:http';
 
 /**
@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
  */
 export class FileRange implements AsyncIterable<Buffer> {
   constructor(
-    readonly handle: FileHandle,
+    readonly handle: BlobReader,
     /** First and last byte, inclusive (end < start: empty). */
     readonly start: number,
     /** Iterating without an end reads to the end of the file (pumpFile needs one). */

@@ -46,6 +46,8 @@ export interface ReceivedBody {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   inline?: Buffer;
   temp?: TempBlob;
+  /** A blob already made (a multipart object's linked parts): nothing to commit. */
+  blob?: string;
   /** With `encrypt`: the MD5 of the bytes stored (header and ciphertext). */
   storedMd5Hex?: string;
 }

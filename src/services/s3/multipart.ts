@@ -6,7 +6,7 @@ import { uploadId as newUploadId } from '../../util/ids.js';
 import { createChecksum, isChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksums.js';
 import { S3Errors } from './errors.js';
 import { owner, requireBucket, validateKey } from './common.js';
-import { declaredSize, receiveBody } from './body-writer.js';
+import { declaredSize, receiveBody, type ReceivedBody } from './body-writer.js';
 import { versionIdHeader } from './versions.js';
 import { authorizeWriteTags, parseTaggingHeader } from './tagging.js';
 import { newObjectAttrs } from './acl.js';
@@ -260,39 +260,17 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
   const fullObject = algo !== undefined && upload.checksumType === 'FULL_OBJECT';
   const encrypted = upload.sse?.type === 'SSE-C';
   const size = chosen.reduce((n, p) => n + p.size, 0);
-  const segments = partBodies(ctx, chosen, encrypted);
-  // The parts are concatenated as stored; an SSE-C upload's full-object checksum is taken over their plaintext.
-  const plainSum = encrypted && fullObject ? createChecksum(algo!) : undefined;
-  const received = await receiveBody(
-    plainSum ? teePlaintext(segments, customer!.key, (c) => plainSum.update(c)) : concatParts(segments),
-    ctx.runtime.blobs,
-    ctx.runtime.config.inlineMaxBytes,
-    {
-      checksumAlgorithm: fullObject && !plainSum ? algo : undefined,
-      checksumValue: () => (fullObject ? input[checksumMember(algo!)] : undefined),
-      // The ETag is made of the parts' MD5s (above): hashing the whole object again on the
-      // event loop took ~1.2 s a GiB, every other request waiting.
-      md5: false,
-      sizeHint: size,
-    },
-  );
+  const { blobs } = ctx.runtime;
+  const received = !fullObject && size > ctx.runtime.config.inlineMaxBytes ? await linkParts(ctx, chosen, encrypted, size) : await concatenate(input, ctx, chosen, size, encrypted, algo, fullObject, customer);
   let checksum: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' } | undefined;
-  if (plainSum) {
-    const value = plainSum.digest();
-    const given = input[checksumMember(algo!)];
-    if (given !== undefined && given !== value) {
-      if (received.temp) await ctx.runtime.blobs.discard(received.temp);
-      throw S3Errors.BadDigest({ message: `The ${algo} you specified did not match the calculated checksum.` });
-    }
-    checksum = { algorithm: algo!, value, type: 'FULL_OBJECT' };
-  } else if (algo && fullObject) checksum = { algorithm: algo, value: received.checksum!.value, type: 'FULL_OBJECT' };
+  if (received.plainChecksum !== undefined) checksum = { algorithm: algo!, value: received.plainChecksum, type: 'FULL_OBJECT' };
+  else if (algo && fullObject) checksum = { algorithm: algo, value: received.checksum!.value, type: 'FULL_OBJECT' };
   else if (algo) {
     // Composite: the checksum of the concatenated part checksums, then "-<count>".
     const sum = createChecksum(algo);
     for (const p of chosen) sum.update(Buffer.from(p.checksum ?? '', 'base64'));
     checksum = { algorithm: algo, value: `${sum.digest()}-${chosen.length}`, type: 'COMPOSITE' };
   }
-  const { blobs } = ctx.runtime;
   const { [UPLOAD_ATTRS]: attrs, ...headers } = upload.headers;
   const rec = await commitObject(ctx, bucket, upload.key, received, { storageClass: upload.storageClass, headers, sse: upload.sse, attrs: attrs ? JSON.parse(attrs) : undefined }, writeConditions(input), {
     etag,
@@ -316,6 +294,65 @@ export async function completeMultipartUpload(input: Input, ctx: RequestContext)
     Expiration: await expirationHeader(ctx, bucket, rec),
     ...(checksum ? { [checksumMember(checksum.algorithm as ChecksumAlgorithm)]: checksum.value, ChecksumType: checksum.type } : {}),
   };
+}
+
+/**
+ * The object's body as the parts' own files, hard-linked into a compound blob
+ * (storage/blobs.ts): no object data is copied. The parts' small bodies (a last part of up to
+ * 64 KiB lives in the body log) are written out as files of their own.
+ */
+async function linkParts(ctx: RequestContext, chosen: PartRecord[], encrypted: boolean, size: number): Promise<ReceivedBody & { plainChecksum?: string }> {
+  const pieces: Array<{ id: string } | { data: Buffer }> = [];
+  for (const p of chosen) {
+    if (p.size === 0 && !encrypted) continue;
+    if (p.body.kind === 'file') pieces.push({ id: p.body.id });
+    else {
+      const opened = await openBody(ctx, { body: p.body, key: `part ${p.partNumber}` });
+      pieces.push({ data: opened.inline! });
+    }
+  }
+  return { size, md5Hex: '', blob: await ctx.runtime.blobs.compose(pieces) };
+}
+
+/**
+ * The object's body as one new file, the parts' stored bytes copied in turn: for a
+ * full-object checksum, which is over all the bytes (an SSE-C upload's over their plaintext).
+ */
+async function concatenate(
+  input: Input,
+  ctx: RequestContext,
+  chosen: PartRecord[],
+  size: number,
+  encrypted: boolean,
+  algo: ChecksumAlgorithm | undefined,
+  fullObject: boolean,
+  customer: CustomerKey | undefined,
+): Promise<ReceivedBody & { plainChecksum?: string }> {
+  const segments = partBodies(ctx, chosen, encrypted);
+  const plainSum = encrypted && fullObject ? createChecksum(algo!) : undefined;
+  const received = await receiveBody(
+    plainSum ? teePlaintext(segments, customer!.key, (c) => plainSum.update(c)) : concatParts(segments),
+    ctx.runtime.blobs,
+    ctx.runtime.config.inlineMaxBytes,
+    {
+      checksumAlgorithm: fullObject && !plainSum ? algo : undefined,
+      checksumValue: () => (fullObject ? input[checksumMember(algo!)] : undefined),
+      // The ETag is made of the parts' MD5s (completeMultipartUpload): hashing the whole object again on the
+      // event loop took ~1.2 s a GiB, every other request waiting.
+      md5: false,
+      sizeHint: size,
+    },
+  );
+  if (plainSum) {
+    const value = plainSum.digest();
+    const given = input[checksumMember(algo!)];
+    if (given !== undefined && given !== value) {
+      if (received.temp) await ctx.runtime.blobs.discard(received.temp);
+      throw S3Errors.BadDigest({ message: `The ${algo} you specified did not match the calculated checksum.` });
+    }
+    return { ...received, plainChecksum: value };
+  }
+  return received;
 }
 
 export async function abortMultipartUpload(input: Input, ctx: RequestContext) {

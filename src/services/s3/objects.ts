@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { BlobReader } from '../../storage/blobs.js';
 import type { RequestContext } from '../../server/context.js';
 import type { BucketRecord, DeleteObjectResult, ObjectRecord, PutCondition, Transaction, VersionRecord, VersioningStatus } from '../../storage/metadata.js';
 import { etagMatches } from '../../storage/sqlite.js';
@@ -135,9 +135,11 @@ export async function commitObject(
   extras: CommitExtras = {},
 ): Promise<CommittedObject> {
   const { blobs, store } = ctx.runtime;
-  const body: ObjectRecord['body'] = received.temp
-    ? { kind: 'file', id: await blobs.commit(received.temp) }
-    : { kind: 'inline', id: '' }; // the store gives it its id
+  const body: ObjectRecord['body'] = received.blob
+    ? { kind: 'file', id: received.blob }
+    : received.temp
+      ? { kind: 'file', id: await blobs.commit(received.temp) }
+      : { kind: 'inline', id: '' }; // the store gives it its id
   const rec: ObjectRecord = {
     bucketId: bucket.id,
     key,
@@ -312,7 +314,7 @@ function representation(rec: ObjectRecord, input: Input, checksumMode: boolean):
 }
 
 /** Opens the body for reading; file bodies are opened before the response so a concurrent overwrite cannot pull them away. */
-export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key' | 'inlineData'>): Promise<{ inline?: Buffer; handle?: FileHandle }> {
+export async function openBody(ctx: RequestContext, rec: Pick<ObjectRecord, 'body' | 'key' | 'inlineData'>): Promise<{ inline?: Buffer; handle?: BlobReader }> {
   if (rec.body.kind === 'inline') {
     const data = rec.inlineData ?? (await ctx.runtime.store.s3.readInline(rec.body.id));
     if (!data) throw new Error(`inline body ${rec.body.id} of ${rec.key} is missing`);
@@ -342,7 +344,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
       range = { start, end: start + sizes[input.PartNumber - 1]! - 1 };
     }
   }
-  let opened: { inline?: Buffer; handle?: FileHandle } | undefined;
+  let opened: { inline?: Buffer; handle?: BlobReader } | undefined;
   if (withBody) {
     // Overwritten between the metadata read and the open: serve the new version.
     const current = await openCurrentBody(ctx, rec, input.Bucket, versionId);
@@ -378,7 +380,7 @@ async function readObject(input: Input, ctx: RequestContext, withBody: boolean) 
 }
 
 /** The plaintext [start, end] of an SSE-C body (sse-c.ts: one segment per part). */
-export function encryptedBody(opened: { inline?: Buffer; handle?: FileHandle }, rec: ObjectRecord, start: number, end: number, customer: CustomerKey): AsyncGenerator<Buffer> {
+export function encryptedBody(opened: { inline?: Buffer; handle?: BlobReader }, rec: ObjectRecord, start: number, end: number, customer: CustomerKey): AsyncGenerator<Buffer> {
   return decryptRange(opened, rec.parts ?? [rec.size], start, end, customer.key);
 }
 
@@ -489,7 +491,7 @@ export async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
 }
 
 /** A file's bytes from `start` to `end` (inclusive; the end of the file without one), closing it after. */
-export function fileChunks(handle: FileHandle, start?: number, end?: number): AsyncIterable<Buffer> {
+export function fileChunks(handle: BlobReader, start?: number, end?: number): AsyncIterable<Buffer> {
   return new FileRange(handle, start ?? 0, end);
 }
 
@@ -506,7 +508,7 @@ export function checkCopySourceConditions(input: Input, source: ObjectRecord): v
  * Opens an object's body, re-reading the metadata once if a concurrent overwrite (or the
  * removal of that version) took the file away.
  */
-export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bucket: string, versionId?: string): Promise<{ rec: ObjectRecord; inline?: Buffer; handle?: FileHandle }> {
+export async function openCurrentBody(ctx: RequestContext, rec: ObjectRecord, bucket: string, versionId?: string): Promise<{ rec: ObjectRecord; inline?: Buffer; handle?: BlobReader }> {
   try {
     return { rec, ...(await openBody(ctx, rec)) };
   } catch (e) {

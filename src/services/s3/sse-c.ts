@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import type { BlobReader } from '../../storage/blobs.js';
 import type { BodyCipher } from './body-writer.js';
 
 /**
@@ -59,7 +59,7 @@ export function keyMatches(fp: { keySalt: string; keyHmac: string }, key: Buffer
 /** An opened stored body: inline bytes, or a file (closed when the read ends). */
 export interface StoredBody {
   inline?: Buffer;
-  handle?: FileHandle;
+  handle?: BlobReader;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -88,6 +88,8 @@ function storedBytes(bucketName: string, key: string): Buffer {
     }
     const file = join(server.dataDir, 'blobs', row.id.slice(0, 2), row.id);
     assert.ok(existsSync(file), 'the blob file exists');
+    // A multipart object's parts linked into a compound blob: a folder of its files, in order.
+    if (statSync(file).isDirectory()) return Buffer.concat(readdirSync(file).sort().map((f) => readFileSync(join(file, f))));
     return readFileSync(file);
   } finally {
     db.close();

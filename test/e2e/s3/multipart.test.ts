@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
 import { aws, requireAwsCli } from '../../helpers/python.js';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -87,6 +87,51 @@ describe('multipart upload', () => {
     assert.ok(Buffer.from(await part2.Body!.transformToByteArray()).equals(p2));
     const after = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu' }));
     assert.equal(after.Uploads, undefined, 'a completed upload is gone');
+  });
+
+  it('Complete links the parts instead of copying them: one copy of the bytes on disk, and ranges across parts are exact', async () => {
+    const key = 'linked.bin';
+    const parts = [randomBytes(5 * MiB + 11), randomBytes(5 * MiB), randomBytes(3000)];
+    const whole = Buffer.concat(parts);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: key }));
+    const done = [];
+    for (let i = 0; i < parts.length; i++) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: 'mpu', Key: key, UploadId, PartNumber: i + 1, Body: parts[i] }));
+      done.push({ PartNumber: i + 1, ETag: r.ETag });
+    }
+    const blobBytes = () => {
+      let n = 0;
+      const walk = (d: string): void => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(join(d, e.name));
+          else n += statSync(join(d, e.name)).size;
+        }
+      };
+      walk(join(server.dataDir, 'blobs'));
+      return n;
+    };
+    const before = blobBytes();
+    const c = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: key, UploadId, MultipartUpload: { Parts: done } }));
+    const md5s = createHash('md5');
+    for (const p of parts) md5s.update(createHash('md5').update(p).digest());
+    assert.equal(c.ETag, `"${md5s.digest('hex')}-3"`);
+    // The parts' files became the object's (the 3000-byte last part was in the body log: written out once).
+    assert.equal(blobBytes() - before, parts[2]!.length, 'no copy of the parts was written');
+    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: key }))).Body!.transformToByteArray());
+    assert.ok(got.equals(whole));
+    for (const [s, e] of [
+      [parts[0]!.length - 5, parts[0]!.length + 5],
+      [parts[0]!.length + parts[1]!.length - 1, whole.length - 1],
+      [1, whole.length - 2],
+    ] as const) {
+      const r = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: key, Range: `bytes=${s}-${e}` }));
+      assert.ok(Buffer.from(await r.Body!.transformToByteArray()).equals(whole.subarray(s, e + 1)), `bytes=${s}-${e}`);
+    }
+    const p2 = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: key, PartNumber: 2 }));
+    assert.ok(Buffer.from(await p2.Body!.transformToByteArray()).equals(parts[1]!));
+    // Overwritten, the linked object goes, with every file it had.
+    await s3.send(new PutObjectCommand({ Bucket: 'mpu', Key: key, Body: 'small now' }));
+    assert.equal(blobBytes(), before - parts[0]!.length - parts[1]!.length, 'the linked files are gone with the object');
   });
 
   it('computes composite and full-object checksums', async () => {

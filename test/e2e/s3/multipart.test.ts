@@ -14,6 +14,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  CopyObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startServer, CREDENTIALS, REGION, type TestServer } from '../../helpers/server.js';
@@ -129,9 +130,21 @@ describe('multipart upload', () => {
     }
     const p2 = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: key, PartNumber: 2 }));
     assert.ok(Buffer.from(await p2.Body!.transformToByteArray()).equals(parts[1]!));
+    // Copies read it like a file: UploadPartCopy of a range across a boundary, and CopyObject.
+    const from = parts[0]!.length - 100;
+    const to = parts[0]!.length + parts[1]!.length + 99;
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied.bin' }));
+    const pc = await s3.send(new UploadPartCopyCommand({ Bucket: 'mpu', Key: 'copied.bin', UploadId: up.UploadId, PartNumber: 1, CopySource: `mpu/${key}`, CopySourceRange: `bytes=${from}-${to}` }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'mpu', Key: 'copied.bin', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: pc.CopyPartResult!.ETag }] } }));
+    const copied = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'copied.bin' }));
+    assert.ok(Buffer.from(await copied.Body!.transformToByteArray()).equals(whole.subarray(from, to + 1)), 'UploadPartCopy across the parts');
+    await s3.send(new CopyObjectCommand({ Bucket: 'mpu', Key: 'whole-copy.bin', CopySource: `mpu/${key}` }));
+    const wc = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'whole-copy.bin' }));
+    assert.ok(Buffer.from(await wc.Body!.transformToByteArray()).equals(whole), 'CopyObject of the linked object');
     // Overwritten, the linked object goes, with every file it had.
+    const withIt = blobBytes();
     await s3.send(new PutObjectCommand({ Bucket: 'mpu', Key: key, Body: 'small now' }));
-    assert.equal(blobBytes(), before - parts[0]!.length - parts[1]!.length, 'the linked files are gone with the object');
+    assert.equal(blobBytes(), withIt - whole.length, 'the linked files are gone with the object');
   });
 
   it('computes composite and full-object checksums', async () => {

@@ -245,28 +245,34 @@ export class FileBlobStore {
       return;
     }
     const path = this.path(id);
-    if (!this.readers.has(id) && this.spares.length < SPARE_MAX_FILES) {
-      // A file also linked into a compound blob (a part) is never written over.
-      const st = await stat(path).catch(() => undefined);
-      const size = st && st.nlink === 1 ? st.size : 0;
-      if (size >= SPARE_MIN_BYTES && this.spareBytes() + size <= SPARE_MAX_BYTES && !this.readers.has(id)) {
-        const spare = join(this.tmpDir, `spare-${blobId()}`);
-        if (await rename(path, spare).then(() => true, () => false)) {
-          // A read that began while it moved holds the file: not reused then. Nor a file
-          // linked (by its old name) meanwhile, nor past the limits, which other removals may
-          // have reached meanwhile.
-          const linked = (await stat(spare).then((s) => s.nlink, () => 2)) > 1;
-          // (No await from here to keepSpare: the limits are checked against what is kept now.)
-          const full = this.spares.length >= SPARE_MAX_FILES || this.spareBytes() + size > SPARE_MAX_BYTES;
-          if (this.readers.has(id) || full || linked) await unlink(spare).catch(() => undefined);
-          else this.keepSpare({ path: spare, size, until: Date.now() + this.spareKeepMs });
-          return;
-        }
-      }
-    }
+    if (await this.keepAsSpare(id, path)) return;
     await unlink(path).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
+  }
+
+  /**
+   * Moves a freed file to the spares if it may be written over; false if it stays for
+   * `remove` to unlink. A file also linked into a compound blob (a part) never is.
+   */
+  private async keepAsSpare(id: string, path: string): Promise<boolean> {
+    if (this.readers.has(id) || !this.roomFor(0)) return false;
+    const st = await stat(path).catch(() => undefined);
+    if (!st || st.nlink !== 1 || st.size < SPARE_MIN_BYTES || !this.roomFor(st.size) || this.readers.has(id)) return false;
+    const spare = join(this.tmpDir, `spare-${blobId()}`);
+    if (!(await rename(path, spare).then(() => true, () => false))) return false;
+    // A read that began while it moved holds the file: not reused then. Nor a file linked (by
+    // its old name) meanwhile, nor past the limits, which other removals may have reached.
+    const linked = (await stat(spare).then((s) => s.nlink, () => 2)) > 1;
+    // (No await from here to keepSpare: the limits are checked against what is kept now.)
+    if (this.readers.has(id) || linked || !this.roomFor(st.size)) await unlink(spare).catch(() => undefined);
+    else this.keepSpare({ path: spare, size: st.size, until: Date.now() + this.spareKeepMs });
+    return true;
+  }
+
+  /** Whether one more spare of `size` bytes is within the limits. */
+  private roomFor(size: number): boolean {
+    return this.spares.length < SPARE_MAX_FILES && this.spares.reduce((n, s) => n + s.size, 0) + size <= SPARE_MAX_BYTES;
   }
 
   private async removeCompound(id: string): Promise<void> {
@@ -312,10 +318,6 @@ export class FileBlobStore {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
-  }
-
-  private spareBytes(): number {
-    return this.spares.reduce((n, s) => n + s.size, 0);
   }
 
   private keepSpare(spare: { path: string; size: number; until: number }): void {

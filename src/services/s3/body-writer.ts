@@ -87,7 +87,7 @@ export async function receiveBody(
       size += plain.length;
       if (size > maxSize) throw S3Errors.EntityTooLarge({ ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
       if (!wantMd5) {
-        /* no MD5 */
+        // md5: false
       } else if (md5) md5.update(plain);
       else if (first === undefined) first = plain;
       else md5 = createHash('md5').update(first).update(plain);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CommonErrors } from '../protocol/errors.js';
 import { sha256Hex } from '../util/digest.js';
 
@@ -7,6 +7,30 @@ import { sha256Hex } from '../util/digest.js';
  * Request-body helpers. Everything is an AsyncIterable<Buffer> so stages compose without
  * buffering: the aws-chunked decoder, the payload-hash verifier and the object writer.
  */
+
+const continuePending = new WeakSet<IncomingMessage>();
+
+/**
+ * `Expect: 100-continue` (the JS SDK sends it with large uploads): the 100 goes out when
+ * something first reads the body, so a request refused before that (a bad signature, no such
+ * bucket, no SSE-C key) gets its error without the client sending the body, as S3 does.
+ * Node answered every such request with 100 at once: the client then sent megabytes into a
+ * connection the error response closed, and saw EPIPE instead of the error.
+ */
+export function deferContinue(req: IncomingMessage, res: ServerResponse): void {
+  continuePending.add(req);
+  const read = req._read;
+  req._read = function (this: IncomingMessage, n: number) {
+    req._read = read;
+    if (continuePending.delete(req)) res.writeContinue();
+    return read.call(this, n);
+  };
+}
+
+/** Whether the client still waits for a 100 Continue before sending the body. */
+export function awaitingContinue(req: IncomingMessage): boolean {
+  return continuePending.has(req);
+}
 
 /** Collects a (small) body, refusing more than `limit` bytes. */
 export async function collect(source: AsyncIterable<Buffer>, limit: number, tooLarge = () => CommonErrors.EntityTooLarge()): Promise<Buffer> {

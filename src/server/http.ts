@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { deferContinue } from './body.js';
 import type { Socket } from 'node:net';
 import { handle } from './pipeline.js';
 import type { Runtime } from './runtime.js';
@@ -27,22 +28,27 @@ export function createHttpServer(runtime: Runtime): HttpServer {
       keepAliveTimeout: 65_000,
       maxHeaderSize: 16 * 1024,
     },
-    (req, res) => {
-      active++;
-      res.on('close', () => {
-        active--;
-        if (active === 0) {
-          for (const w of idleWaiters) w();
-          idleWaiters = [];
-        }
-      });
-      // A clock moved with NIMBUS_CLOCK_OFFSET_MS shows in Date too: the SDKs correct their
-      // signing skew from it, and would otherwise fall back to the wall clock.
-      const t = now();
-      if (Math.abs(t - Date.now()) > 1000) res.setHeader('date', new Date(t).toUTCString());
-      void handle(req, res, runtime);
-    },
+    onRequest,
   );
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    active++;
+    res.on('close', () => {
+      active--;
+      if (active === 0) {
+        for (const w of idleWaiters) w();
+        idleWaiters = [];
+      }
+    });
+    // A clock moved with NIMBUS_CLOCK_OFFSET_MS shows in Date too: the SDKs correct their
+    // signing skew from it, and would otherwise fall back to the wall clock.
+    const t = now();
+    if (Math.abs(t - Date.now()) > 1000) res.setHeader('date', new Date(t).toUTCString());
+    void handle(req, res, runtime);
+  }
+  server.on('checkContinue', (req, res) => {
+    deferContinue(req, res);
+    onRequest(req, res);
+  });
   // Malformed HTTP (oversized headers, garbage) never reaches the pipeline: answer with an
   // S3-style error document and close, as S3 does, instead of Node's bare 400/431.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { FileRange, pumpFile } from './file-body.js';
 import { RequestContext, pseudoOperation } from './context.js';
 import { bucketFromHost, websiteBucketFromHost } from './resolve-service.js';
-import { collect, collectBody, declaresNoBody, guardIncomplete, NO_BODY, SMALL_BODY_MAX, smallBody, verifySha256 } from './body.js';
+import { awaitingContinue, collect, collectBody, declaresNoBody, guardIncomplete, NO_BODY, SMALL_BODY_MAX, smallBody, verifySha256 } from './body.js';
 import { healthDocument } from './health.js';
 import { CODE_PATH_PREFIX, serveCode } from '../services/lambda/code.js';
 import { functionUrlHost, serveFunctionUrl } from '../services/lambda/url-serve.js';
@@ -384,7 +384,7 @@ async function sendError(ctx: RequestContext, e: unknown): Promise<void> {
   ctx.errorCode = err.code;
   const codec = ctx.service?.codec ?? ctx.runtime.services.get('s3').codec;
   const spec = codec.serializeError(ctx, err);
-  if (!ctx.req.complete && !ctx.bodyConsumed && Number(ctx.header('content-length') ?? Infinity) <= 1 << 20) {
+  if (!ctx.req.complete && !ctx.bodyConsumed && !awaitingContinue(ctx.req) && Number(ctx.header('content-length') ?? Infinity) <= 1 << 20) {
     // Drain a small unread body so the client reads the response instead of a reset;
     // a large one is cut off by closing the connection (endResponse).
     ctx.req.resume();

@@ -48,6 +48,46 @@ function chunk(i: number): Buffer {
   return b;
 }
 
+/**
+ * A PUT with `Expect: 100-continue` (the JS SDK's large uploads): the 100 comes only once the
+ * body is wanted. Resolves with whether a 100 came, the status, and the error code if any.
+ */
+function putExpectingContinue(path: string, body: Buffer): Promise<{ continued: boolean; status: number; body: string }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const headers = sign(url.host, { method: 'PUT', path, payloadHash: 'UNSIGNED-PAYLOAD' });
+    headers['content-length'] = String(body.length);
+    headers.expect = '100-continue';
+    let continued = false;
+    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      res.on('end', () => resolve({ continued, status: res.statusCode!, body: text }));
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('Expect: 100-continue', () => {
+  it('a refused upload gets its error without the body being sent; an accepted one gets 100 and then 200', async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024, 7);
+    const refused = await putExpectingContinue('/no-such-bucket-here/k', body);
+    assert.equal(refused.continued, false, 'no 100 Continue for a request refused before its body');
+    assert.equal(refused.status, 404);
+    assert.match(refused.body, /<Code>NoSuchBucket<\/Code>/);
+    const accepted = await putExpectingContinue('/large/continued.bin', body);
+    assert.equal(accepted.continued, true);
+    assert.equal(accepted.status, 200);
+    // The server is still up and serves the object.
+    const got = await send(server.url, { method: 'GET', path: '/large/continued.bin' });
+    assert.equal(got.status, 200);
+  });
+});
+
 describe('large objects stream in constant memory', () => {
   it('PUT and GET of 1 GiB keep server RSS within 100 MiB of idle', async () => {
     const url = new URL(server.url);
